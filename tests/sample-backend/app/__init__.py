@@ -1,0 +1,1 @@
+"""NutriProfile sample backend: the application the deploy build is exercised against."""
