@@ -1,0 +1,60 @@
+using Cake.Core;
+
+namespace DeployBuild;
+
+/// <summary>The build's own command-line arguments, parsed once.</summary>
+public sealed record DeployArguments(
+    string Target,
+    string ConfigDirectory,
+    string? Backend,
+    string? Flyctl,
+    string StateDirectory,
+    string? Strategy,
+    bool Force,
+    bool Resume,
+    bool BreakLock)
+{
+    public const string DefaultTarget = "Validate";
+
+    /// <summary>What <c>--help</c> lists and the host accepts; anything else is refused as a typo.</summary>
+    public static readonly IReadOnlyList<BuildArgument> Catalog =
+    [
+        new("config", "dir", "Folder holding deploy.toml and fly.toml (default: backend-config)."),
+        new("backend", "dir", "Backend folder (Dockerfile, alembic.ini, tests); overrides 'backend' in deploy.toml."),
+        new("flyctl", "path", "flyctl to run (default: $FLYCTL, else flyctl or fly on PATH, else ~/.fly/bin/flyctl; %USERPROFILE%\\.fly\\bin\\flyctl.exe on Windows)."),
+        new("state-dir", "dir", "Where run journals, the deploy lock, backups and reports are kept (default: .deploy)."),
+        new("strategy", "name", "Fly deployment strategy: immediate, rolling, canary or bluegreen (default: deploy.toml's, else fly.toml's [deploy] strategy, else immediate)."),
+        new("force", null, "Skip the pre-deploy checks (Validate), like the runbook's '/deploy backend --force'. Says so loudly."),
+        new("resume", null, "Continue the last unfinished run, skipping the steps it finished for the same commit and config."),
+        new("break-lock", null, "Clear a stale deploy lock (its process is gone, or it is older than the lock TTL). A live lock is never broken."),
+    ];
+
+    public static DeployArguments Parse(ICakeArguments arguments, string workingDirectory)
+    {
+        string? Value(string name) =>
+            arguments.HasArgument(name) ? arguments.GetArguments(name).LastOrDefault() : null;
+
+        bool Flag(string name) => Value(name) is { } v && HostArguments.ParseBool(name, v);
+
+        string PathOf(string value) => Path.GetFullPath(value, workingDirectory);
+
+        var strategy = Value("strategy");
+        if (strategy is not null && !Settings.SettingsLoader.Strategies.Contains(strategy, StringComparer.OrdinalIgnoreCase))
+        {
+            throw new HostArgumentException(
+                $"--strategy={strategy} is not a Fly strategy. Use {string.Join(", ", Settings.SettingsLoader.Strategies)}.");
+        }
+
+        var flyctl = Value("flyctl");
+        return new DeployArguments(
+            Target: Value("target") ?? DefaultTarget,
+            ConfigDirectory: PathOf(Value("config") ?? "backend-config"),
+            Backend: Value("backend") is { } backend ? PathOf(backend) : null,
+            Flyctl: flyctl is null ? null : (flyctl.Contains('/') || flyctl.Contains('\\') ? PathOf(flyctl) : flyctl),
+            StateDirectory: PathOf(Value("state-dir") ?? ".deploy"),
+            Strategy: strategy?.ToLowerInvariant(),
+            Force: Flag("force"),
+            Resume: Flag("resume"),
+            BreakLock: Flag("break-lock"));
+    }
+}

@@ -1,0 +1,58 @@
+using Cake.Core;
+using DeployBuild.Process;
+using DeployBuild.Settings;
+using DeployBuild.State;
+
+namespace DeployBuild;
+
+/// <summary>
+/// What every task sees: arguments and settings (parsed once), the run journal and lock (set by
+/// <see cref="DeployLifetime"/>), and the one process wrapper.
+/// </summary>
+public sealed class DeployContext : FrostingContext
+{
+    private readonly Lazy<DeploySettings> _settings;
+
+    public DeployContext(ICakeContext context, SecretMasker masker)
+        : base(context)
+    {
+        Masker = masker;
+        WorkingDirectory = context.Environment.WorkingDirectory.FullPath;
+        Options = DeployArguments.Parse(context.Arguments, WorkingDirectory);
+        Commands = new CommandRunner(context.Log, masker);
+        _settings = new Lazy<DeploySettings>(() =>
+            SettingsLoader.Load(Options.ConfigDirectory, WorkingDirectory, Options.Backend));
+    }
+
+    public string WorkingDirectory { get; }
+
+    public DeployArguments Options { get; }
+
+    /// <summary>deploy.toml and fly.toml; loading them throws every config error at once.</summary>
+    public DeploySettings Settings => _settings.Value;
+
+    public SecretMasker Masker { get; }
+
+    public CommandRunner Commands { get; }
+
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+
+    /// <summary>Set in setup; null during --dryrun, --tree and --description.</summary>
+    public RunJournal? Journal { get; internal set; }
+
+    public DeployLock? Lock { get; internal set; }
+
+    /// <summary>The backend's git commit, when it is a git work tree.</summary>
+    public string? Commit { get; internal set; }
+
+    /// <summary>True when this run continues an earlier one (--resume).</summary>
+    public bool Resuming { get; internal set; }
+
+    /// <summary>--strategy, else deploy.toml, else fly.toml, else Fly's default.</summary>
+    public string Strategy => Options.Strategy ?? Settings.Strategy ?? Settings.Fly.Strategy ?? "immediate";
+
+    public string StateDirectory => Options.StateDirectory;
+
+    /// <summary>Shows a path relative to where the build was started, when it is inside it.</summary>
+    public string Display(string path) => SettingsLoader.Display(WorkingDirectory, path);
+}

@@ -1,0 +1,13 @@
+namespace DeployBuild;
+
+/// <summary>The deploy build's host: Program.cs runs it, tests run it in-process.</summary>
+public static class DeployHost
+{
+    public static CakeHost Create() => new CakeHost()
+        .UseContext<DeployContext>()
+        .UseLifetime<DeployLifetime>()
+        .UseTaskLifetime<StepLifetime>()
+        .UseDefaultTarget(DeployArguments.DefaultTarget)
+        .UseArguments(DeployArguments.Catalog)
+        .AddAssembly(typeof(DeployHost).Assembly);
+}

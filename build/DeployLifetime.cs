@@ -1,0 +1,155 @@
+using System.Security.Cryptography;
+using Cake.Common.Diagnostics;
+using Cake.Core;
+using DeployBuild.Process;
+using DeployBuild.State;
+using DeployBuild.Tasks;
+
+namespace DeployBuild;
+
+/// <summary>
+/// Before the first task: config checked, secrets registered for masking, lock taken, journal
+/// opened (or resumed). After the last: journal closed with the outcome, lock released.
+/// </summary>
+public sealed class DeployLifetime(IEnumerable<IFrostingTask> tasks) : FrostingLifetime<DeployContext>
+{
+    private readonly HashSet<string> _changingTasks = tasks
+        .Where(t => t is IChangesProduction)
+        .Select(t => ((DeployStep)t).Name)
+        .ToHashSet(StringComparer.OrdinalIgnoreCase);
+
+    public override void Setup(DeployContext context, ISetupContext info)
+    {
+        var settings = context.Settings;
+        RegisterSecrets(context);
+
+        context.Commit = ReadCommit(context, settings.BackendPath);
+        var digest = ConfigDigest(settings.DeployTomlPath, settings.Fly.Path);
+        var target = info.TargetTask.Name;
+
+        RunJournal? resumed = null;
+        if (context.Options.Resume)
+        {
+            resumed = OpenResumable(context, target, digest);
+        }
+
+        var runId = resumed?.RunId ?? RunJournal.NewRunId(context.Time);
+        if (info.TasksToExecute.Any(t => _changingTasks.Contains(t.Name)))
+        {
+            context.Lock = DeployLock.Acquire(
+                context.StateDirectory, runId, target, settings.Lock.Ttl, context.Options.BreakLock,
+                resumed?.RunId, context.Time, message => context.Warning(message));
+        }
+
+        if (resumed is not null)
+        {
+            resumed.MarkResumed();
+            context.Journal = resumed;
+            context.Resuming = true;
+            context.Information("Resuming run {0} ({1}).", resumed.RunId, context.Display(resumed.Path));
+        }
+        else
+        {
+            context.Journal = RunJournal.Create(context.StateDirectory, target, context.Commit, digest, context.Masker.Apply, context.Time);
+            context.Information("Run {0}: {1} of {2}{3}.", context.Journal.RunId, target, settings.App,
+                context.Commit is null ? string.Empty : $" at commit {context.Commit[..Math.Min(12, context.Commit.Length)]}");
+        }
+    }
+
+    public override void Teardown(DeployContext context, ITeardownContext info)
+    {
+        try
+        {
+            if (context.Journal is { } journal)
+            {
+                journal.Finish(info.Successful, info.ThrownException?.Message);
+                context.Information("Journal: {0}", context.Display(journal.Path));
+            }
+        }
+        finally
+        {
+            context.Lock?.Release();
+        }
+    }
+
+    private static RunJournal OpenResumable(DeployContext context, string target, string digest)
+    {
+        var path = RunJournal.FindLastUnfinished(context.StateDirectory)
+                   ?? throw new InvalidOperationException(
+                       $"Nothing to resume: no unfinished run in {context.Display(RunJournal.RunsDirectory(context.StateDirectory))}. Run again without --resume.");
+        var journal = RunJournal.Open(path, context.Masker.Apply, context.Time);
+        var data = journal.Data;
+        if (!string.Equals(data.Target, target, StringComparison.OrdinalIgnoreCase))
+        {
+            throw new InvalidOperationException(
+                $"The last unfinished run {data.RunId} was --target={data.Target}; resume it with --resume --target={data.Target}, or start a new run without --resume.");
+        }
+
+        if (data.Commit != context.Commit)
+        {
+            throw new InvalidOperationException(
+                $"Cannot resume run {data.RunId}: it deployed commit {data.Commit ?? "(none)"}, the backend is now at {context.Commit ?? "(none)"}. " +
+                "Check out that commit to resume, or start a new run without --resume.");
+        }
+
+        if (data.ConfigDigest != digest)
+        {
+            throw new InvalidOperationException(
+                $"Cannot resume run {data.RunId}: deploy.toml or fly.toml changed since it started. Restore them to resume, or start a new run without --resume.");
+        }
+
+        return journal;
+    }
+
+    private static void RegisterSecrets(DeployContext context)
+    {
+        var names = context.Settings.Secrets.All
+            .Append(context.Settings.Database.UrlEnv)
+            .Append(context.Settings.Notifications.WebhookEnv)
+            .Concat(["FLY_API_TOKEN", "FLY_ACCESS_TOKEN", "GITHUB_TOKEN", "PGPASSWORD"]);
+        foreach (var name in names.Distinct(StringComparer.Ordinal))
+        {
+            var value = context.Environment.GetEnvironmentVariable(name);
+            context.Masker.Add(value);
+            if (value is not null && Uri.TryCreate(value, UriKind.Absolute, out var uri) && uri.UserInfo.Contains(':'))
+            {
+                // A database URL's password also appears on its own (in tool errors, in PGPASSWORD).
+                context.Masker.Add(Uri.UnescapeDataString(uri.UserInfo[(uri.UserInfo.IndexOf(':') + 1)..]));
+            }
+        }
+    }
+
+    private static string? ReadCommit(DeployContext context, string backend)
+    {
+        if (!Directory.Exists(backend) || CommandRunner.TryResolve("git") is null)
+        {
+            return null;
+        }
+
+        try
+        {
+            var result = context.Commands.RunAsync(new Command("git", ["-C", backend, "rev-parse", "HEAD"])
+            {
+                Stream = false,
+                Timeout = TimeSpan.FromSeconds(30),
+            }).GetAwaiter().GetResult();
+            return result.StandardOutput.Trim() is { Length: > 0 } commit ? commit : null;
+        }
+        catch (CommandFailedException)
+        {
+            return null;
+        }
+    }
+
+    private static string ConfigDigest(params string[] files)
+    {
+        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        foreach (var file in files)
+        {
+            sha.AppendData(File.ReadAllBytes(file));
+            sha.AppendData([0]);
+        }
+
+        return Convert.ToHexStringLower(sha.GetHashAndReset());
+    }
+}

@@ -1,0 +1,366 @@
+using System.Reflection;
+using Cake.Cli;
+using Cake.Core;
+using Cake.Core.Configuration;
+using Cake.Core.Diagnostics;
+using Cake.Core.IO;
+using Cake.Core.Scripting;
+using Cake.Core.Tooling;
+using Microsoft.Extensions.DependencyInjection;
+using Spectre.Console;
+
+namespace DeployBuild.Hosting;
+
+/// <summary>
+/// The thin stand-in for Cake.Frosting's host: same programming model and switches, Cake's
+/// engine, Cake.Cli's report printer and tree/description hosts.
+/// </summary>
+public sealed class CakeHost
+{
+    private readonly List<Action<IServiceCollection>> _configure = [];
+
+    public CakeHost ConfigureServices(Action<IServiceCollection> services)
+    {
+        _configure.Add(services);
+        return this;
+    }
+
+    public int Run(IEnumerable<string> args) => RunAsync(args).GetAwaiter().GetResult();
+
+    public async Task<int> RunAsync(IEnumerable<string> args)
+    {
+        HostArguments arguments;
+        try
+        {
+            arguments = HostArguments.Parse(args);
+        }
+        catch (HostArgumentException ex)
+        {
+            await Console.Error.WriteLineAsync($"Error: {ex.Message} See --help.");
+            return 1;
+        }
+
+        var services = new ServiceCollection();
+        RegisterCake(services, arguments);
+        foreach (var configure in _configure)
+        {
+            configure(services);
+        }
+
+        RegisterTasksFromAssemblies(services);
+
+        await using var provider = services.BuildServiceProvider();
+        var console = provider.GetRequiredService<IConsole>();
+        var log = provider.GetRequiredService<ICakeLog>();
+        try
+        {
+            var catalog = provider.GetServices<BuildArgument>().ToList();
+            if (arguments.Help)
+            {
+                HelpWriter.Write(console, catalog, provider.GetServices<IFrostingTask>(), DefaultTargetOf(provider));
+                return 0;
+            }
+
+            if (arguments.Version)
+            {
+                new VersionFeature(provider.GetRequiredService<IVersionResolver>()).Run(console);
+                return 0;
+            }
+
+            if (arguments.Info)
+            {
+                new InfoFeature(provider.GetRequiredService<IVersionResolver>()).Run(console);
+                return 0;
+            }
+
+            RejectUnknownArguments(arguments, catalog);
+
+            var environment = provider.GetRequiredService<ICakeEnvironment>();
+            var workingDirectory = arguments.WorkingDirectory is { } w
+                ? new DirectoryPath(w)
+                : provider.GetService<WorkingDirectory>()?.Path;
+            if (workingDirectory is not null)
+            {
+                environment.WorkingDirectory = workingDirectory.MakeAbsolute(environment);
+            }
+
+            var context = provider.GetService<IFrostingContext>() ?? new FrostingContext(provider.GetRequiredService<ICakeContext>());
+            var engine = provider.GetRequiredService<ICakeEngine>();
+            var tasks = TaskRegistrar.Register(engine, context, provider.GetServices<IFrostingTask>());
+            RegisterLifetimes(engine, context, provider);
+
+            var target = arguments.Target ?? DefaultTargetOf(provider);
+            if (!tasks.ContainsKey(target))
+            {
+                throw new HostArgumentException(
+                    $"Unknown target '{target}'. Targets: {string.Join(", ", tasks.Keys.Order(StringComparer.OrdinalIgnoreCase))}.");
+            }
+
+            target = TaskRegistrar.NameOf(tasks[target].GetType());
+            var host = CreateScriptHost(arguments, engine, context, provider, log, tasks);
+            if (arguments.Exclusive)
+            {
+                host.Settings.UseExclusiveTarget();
+            }
+
+            if (arguments.DryRun)
+            {
+                log.Information("Performing dry run...");
+                log.Information("Target is: {0}", target);
+                log.Information(string.Empty);
+            }
+
+            await host.RunTargetAsync(target);
+
+            if (arguments.DryRun)
+            {
+                log.Information(string.Empty);
+                log.Information("This was a dry run.");
+                log.Information("No tasks were actually executed.");
+            }
+
+            return 0;
+        }
+        catch (HostArgumentException ex)
+        {
+            log.Error("Error: {0} See --help.", ex.Message);
+            return 1;
+        }
+        catch (Exception ex)
+        {
+            return ReportFailure(log, ex);
+        }
+    }
+
+    private static int ReportFailure(ICakeLog log, Exception exception)
+    {
+        while (exception is AggregateException { InnerExceptions.Count: 1 } aggregate)
+        {
+            exception = aggregate.InnerExceptions[0];
+        }
+
+        while (exception is TargetInvocationException { InnerException: { } inner })
+        {
+            exception = inner;
+        }
+
+        var code = log.LogException(exception);
+        return code == 0 ? 1 : code;
+    }
+
+    private static string DefaultTargetOf(IServiceProvider provider) =>
+        provider.GetService<DefaultTarget>()?.Name ?? "Default";
+
+    private static void RejectUnknownArguments(HostArguments arguments, IReadOnlyList<BuildArgument> catalog)
+    {
+        if (catalog.Count == 0)
+        {
+            return;
+        }
+
+        var known = catalog.Select(a => a.Name).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        foreach (var (name, _) in arguments.Arguments)
+        {
+            if (HostArguments.Switches.ContainsKey(name) || known.Contains(name))
+            {
+                continue;
+            }
+
+            var guess = catalog.Select(a => a.Name)
+                .Concat(HostArguments.Switches.Values.Distinct())
+                .OrderBy(candidate => Distance(candidate, name))
+                .First();
+            var hint = Distance(guess, name) <= 2 ? $" Did you mean --{guess}?" : string.Empty;
+            throw new HostArgumentException($"Unknown argument --{name}.{hint}");
+        }
+    }
+
+    private static int Distance(string a, string b)
+    {
+        a = a.ToLowerInvariant();
+        b = b.ToLowerInvariant();
+        var previous = Enumerable.Range(0, b.Length + 1).ToArray();
+        for (var i = 1; i <= a.Length; i++)
+        {
+            var current = new int[b.Length + 1];
+            current[0] = i;
+            for (var j = 1; j <= b.Length; j++)
+            {
+                var cost = a[i - 1] == b[j - 1] ? 0 : 1;
+                current[j] = Math.Min(Math.Min(current[j - 1] + 1, previous[j] + 1), previous[j - 1] + cost);
+            }
+
+            previous = current;
+        }
+
+        return previous[b.Length];
+    }
+
+    private static IScriptHost CreateScriptHost(
+        HostArguments arguments,
+        ICakeEngine engine,
+        ICakeContext context,
+        IServiceProvider provider,
+        ICakeLog log,
+        IReadOnlyDictionary<string, IFrostingTask> tasks)
+    {
+        if (arguments.Tree)
+        {
+            return new TreeScriptHost(engine, context, provider.GetRequiredService<IConsole>());
+        }
+
+        if (arguments.Description)
+        {
+            return new DescriptionScriptHost(engine, context, provider.GetRequiredService<IAnsiConsole>());
+        }
+
+        if (arguments.DryRun)
+        {
+            return new StrategyScriptHost(engine, context, new PlanExecutionStrategy(log, context, tasks));
+        }
+
+        var printer = provider.GetRequiredService<ICakeReportPrinter>();
+        return new BuildScriptHost(
+            engine,
+            new DefaultExecutionStrategy(log, printer),
+            context,
+            printer,
+            provider.GetRequiredService<ICakeConfiguration>(),
+            log);
+    }
+
+    private static void RegisterLifetimes(ICakeEngine engine, ICakeContext context, IServiceProvider provider)
+    {
+        if (provider.GetService<IFrostingSetup>() is { } setup)
+        {
+            engine.RegisterSetupAction(info => setup.Setup(context, info));
+        }
+
+        if (provider.GetService<IFrostingTeardown>() is { } teardown)
+        {
+            engine.RegisterTeardownAction(info => teardown.Teardown(context, info));
+        }
+
+        if (provider.GetService<IFrostingTaskSetup>() is { } taskSetup)
+        {
+            engine.RegisterTaskSetupAction(info => taskSetup.Setup(context, info));
+        }
+
+        if (provider.GetService<IFrostingTaskTeardown>() is { } taskTeardown)
+        {
+            engine.RegisterTaskTeardownAction(info => taskTeardown.Teardown(context, info));
+        }
+    }
+
+    private static void RegisterTasksFromAssemblies(IServiceCollection services)
+    {
+        var assemblies = services
+            .Select(d => d.ImplementationInstance)
+            .OfType<TaskAssembly>()
+            .Select(a => a.Assembly)
+            .Distinct()
+            .ToList();
+        var already = services
+            .Where(d => d.ServiceType == typeof(IFrostingTask))
+            .Select(d => d.ImplementationType)
+            .ToHashSet();
+
+        foreach (var type in assemblies.SelectMany(a => a.GetTypes()))
+        {
+            if (type is { IsClass: true, IsAbstract: false } && typeof(IFrostingTask).IsAssignableFrom(type) && !already.Contains(type))
+            {
+                services.AddSingleton(typeof(IFrostingTask), type);
+            }
+        }
+    }
+
+    private static void RegisterCake(IServiceCollection services, HostArguments arguments)
+    {
+        services.AddSingleton(arguments);
+        services.AddSingleton<ICakePlatform, CakePlatform>();
+        services.AddSingleton<ICakeRuntime, CakeRuntime>();
+        services.AddSingleton<ICakeEnvironment, CakeEnvironment>();
+        services.AddSingleton<IFileSystem, FileSystem>();
+        services.AddSingleton<IGlobber, Globber>();
+        services.AddSingleton<IRegistry, WindowsRegistry>();
+        services.AddSingleton<ICakeDataService, CakeDataService>();
+        services.AddSingleton<IConsole>(sp => new PolicyConsole(new CakeConsole(sp.GetRequiredService<ICakeEnvironment>())));
+        services.AddSingleton(_ => AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Ansi = PolicyConsole.AnsiWanted() ? AnsiSupport.Detect : AnsiSupport.No,
+            ColorSystem = PolicyConsole.AnsiWanted() ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
+            Out = new AnsiConsoleOutput(Console.Out),
+        }));
+        services.AddSingleton<SecretMasker>();
+        services.AddSingleton<ICakeLog>(sp => new MaskingLog(
+            new CakeBuildLog(sp.GetRequiredService<IConsole>(), arguments.Verbosity),
+            sp.GetRequiredService<SecretMasker>()));
+        services.AddSingleton<ICakeArguments>(_ => new CakeArguments(
+            arguments.Arguments.ToLookup(p => p.Key, p => p.Value, StringComparer.OrdinalIgnoreCase)));
+        services.AddSingleton<ICakeConfiguration>(sp => new CakeConfiguration(
+            sp.GetServices<CakeSetting>().ToDictionary(s => s.Key, s => s.Value, StringComparer.OrdinalIgnoreCase)));
+        services.AddSingleton<IToolRepository, ToolRepository>();
+        services.AddSingleton<IToolResolutionStrategy, ToolResolutionStrategy>();
+        services.AddSingleton<IToolLocator, ToolLocator>();
+        services.AddSingleton<IToolInstaller, UnsupportedToolInstaller>();
+        services.AddSingleton<IProcessRunner, ProcessRunner>();
+        services.AddSingleton<ICakeEngine, CakeEngine>();
+        services.AddSingleton<ICakeReportPrinter>(sp => new CakeSpectreReportPrinter(sp.GetRequiredService<IAnsiConsole>()));
+        services.AddSingleton<IVersionResolver, BuildVersionResolver>();
+        services.AddSingleton<ICakeContext>(sp => new CakeContext(
+            sp.GetRequiredService<IFileSystem>(),
+            sp.GetRequiredService<ICakeEnvironment>(),
+            sp.GetRequiredService<IGlobber>(),
+            sp.GetRequiredService<ICakeLog>(),
+            sp.GetRequiredService<ICakeArguments>(),
+            sp.GetRequiredService<IProcessRunner>(),
+            sp.GetRequiredService<IRegistry>(),
+            sp.GetRequiredService<IToolLocator>(),
+            sp.GetRequiredService<ICakeDataService>(),
+            sp.GetRequiredService<ICakeConfiguration>(),
+            sp.GetRequiredService<IToolInstaller>(),
+            sp));
+    }
+
+    /// <summary>Runs the engine with a strategy of our own (Cake.Cli's dry-run strategy is internal).</summary>
+    private sealed class StrategyScriptHost(ICakeEngine engine, ICakeContext context, IExecutionStrategy strategy)
+        : ScriptHost(engine, context)
+    {
+        public override Task<CakeReport> RunTargetAsync(string target)
+        {
+            Settings.SetTarget(target);
+            return Engine.RunTargetAsync(Context, strategy, Settings);
+        }
+
+        public override Task<CakeReport> RunTargetsAsync(IEnumerable<string> targets)
+        {
+            Settings.SetTargets(targets);
+            return Engine.RunTargetAsync(Context, strategy, Settings);
+        }
+    }
+
+    private sealed class UnsupportedToolInstaller : IToolInstaller
+    {
+        public IEnumerable<FilePath> Install(Cake.Core.Packaging.PackageReference tool) =>
+            throw new NotSupportedException(
+                $"This build does not install Cake tools ({tool.OriginalString}); install them with 'dotnet tool restore' or npm.");
+    }
+
+    private sealed class BuildVersionResolver : IVersionResolver
+    {
+        public string GetVersion() =>
+            Assembly.GetEntryAssembly()?.GetName().Version?.ToString(3) ?? "0.0.0";
+
+        public string GetProductVersion() =>
+            $"{GetVersion()} (Cake.Core {typeof(ICakeContext).Assembly.GetName().Version?.ToString(3)})";
+    }
+}
+
+/// <summary>A folder whose task classes the host registers.</summary>
+public sealed record TaskAssembly(Assembly Assembly);
+
+/// <summary>The working directory the build runs in.</summary>
+public sealed record WorkingDirectory(DirectoryPath Path);
+
+/// <summary>A Cake configuration value (what cake.config or CAKE_* variables would set).</summary>
+public sealed record CakeSetting(string Key, string Value);

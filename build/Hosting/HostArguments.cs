@@ -1,0 +1,133 @@
+using System.Globalization;
+using Cake.Core.Diagnostics;
+
+namespace DeployBuild.Hosting;
+
+/// <summary>A command-line mistake: printed as it is, with a pointer to <c>--help</c>.</summary>
+public sealed class HostArgumentException(string message) : Exception(message);
+
+/// <summary>
+/// Cake's switches, parsed the way Cake.Frosting accepts them (<c>--name=value</c>,
+/// <c>--name value</c>, <c>-t value</c>, bare <c>--flag</c>). Every other <c>--name=value</c>
+/// pair becomes a Cake argument.
+/// </summary>
+public sealed record HostArguments(
+    string? Target,
+    Verbosity Verbosity,
+    bool DryRun,
+    bool Tree,
+    bool Description,
+    bool Exclusive,
+    bool Version,
+    bool Info,
+    bool Help,
+    string? WorkingDirectory,
+    IReadOnlyList<KeyValuePair<string, string>> Arguments)
+{
+    /// <summary>Switch names (and aliases) that belong to the host, not to the build.</summary>
+    public static readonly IReadOnlyDictionary<string, string> Switches =
+        new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase)
+        {
+            ["target"] = "target", ["t"] = "target",
+            ["verbosity"] = "verbosity", ["v"] = "verbosity",
+            ["dryrun"] = "dryrun", ["noop"] = "dryrun", ["whatif"] = "dryrun",
+            ["tree"] = "tree",
+            ["description"] = "description", ["descriptions"] = "description", ["showdescription"] = "description",
+            ["exclusive"] = "exclusive", ["e"] = "exclusive",
+            ["version"] = "version", ["ver"] = "version",
+            ["info"] = "info",
+            ["help"] = "help", ["h"] = "help", ["?"] = "help",
+            ["working"] = "working", ["w"] = "working",
+        };
+
+    private static readonly HashSet<string> SwitchesWithValue = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "target", "verbosity", "working",
+    };
+
+    public static HostArguments Parse(IEnumerable<string> args)
+    {
+        var tokens = args.ToList();
+        var pairs = new List<KeyValuePair<string, string>>();
+        for (var i = 0; i < tokens.Count; i++)
+        {
+            var token = tokens[i];
+            if (!token.StartsWith('-') || token == "-" || token == "--")
+            {
+                throw new HostArgumentException(
+                    $"Unexpected argument '{token}'. Arguments take the form --name=value.");
+            }
+
+            var body = token.TrimStart('-');
+            string name;
+            string? value = null;
+            var equals = body.IndexOf('=', StringComparison.Ordinal);
+            if (equals >= 0)
+            {
+                name = body[..equals];
+                value = body[(equals + 1)..];
+            }
+            else
+            {
+                name = body;
+            }
+
+            if (name.Length == 0)
+            {
+                throw new HostArgumentException($"Argument '{token}' has no name.");
+            }
+
+            var canonical = Switches.TryGetValue(name, out var known) ? known : null;
+            if (value is null && i + 1 < tokens.Count && !tokens[i + 1].StartsWith('-'))
+            {
+                // Cake reads "--name value" as a pair; a host flag never takes the next token.
+                if (canonical is null || SwitchesWithValue.Contains(canonical))
+                {
+                    value = tokens[++i];
+                }
+            }
+
+            if (value is null && canonical is not null && SwitchesWithValue.Contains(canonical))
+            {
+                throw new HostArgumentException($"--{name} needs a value, as in --{name}=<value>.");
+            }
+
+            pairs.Add(new(canonical ?? name, value ?? "true"));
+        }
+
+        string? Last(string key) => pairs.LastOrDefault(p => string.Equals(p.Key, key, StringComparison.OrdinalIgnoreCase)).Value;
+        bool Flag(string key) => Last(key) is { } v && ParseBool(key, v);
+
+        return new HostArguments(
+            Target: Last("target"),
+            Verbosity: ParseVerbosity(Last("verbosity")),
+            DryRun: Flag("dryrun"),
+            Tree: Flag("tree"),
+            Description: Flag("description"),
+            Exclusive: Flag("exclusive"),
+            Version: Flag("version"),
+            Info: Flag("info"),
+            Help: Flag("help"),
+            WorkingDirectory: Last("working"),
+            Arguments: pairs);
+    }
+
+    public static bool ParseBool(string name, string value) => value.ToLowerInvariant() switch
+    {
+        "true" or "1" or "yes" or "on" => true,
+        "false" or "0" or "no" or "off" => false,
+        _ => throw new HostArgumentException($"--{name}={value}: expected true or false."),
+    };
+
+    private static Verbosity ParseVerbosity(string? value) => value?.ToLower(CultureInfo.InvariantCulture) switch
+    {
+        null => Verbosity.Normal,
+        "quiet" or "q" => Verbosity.Quiet,
+        "minimal" or "m" => Verbosity.Minimal,
+        "normal" or "n" => Verbosity.Normal,
+        "verbose" or "v" => Verbosity.Verbose,
+        "diagnostic" or "diag" or "d" => Verbosity.Diagnostic,
+        _ => throw new HostArgumentException(
+            $"--verbosity={value} is not a verbosity. Use quiet, minimal, normal, verbose or diagnostic."),
+    };
+}

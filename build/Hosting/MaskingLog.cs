@@ -1,0 +1,28 @@
+using System.Globalization;
+using Cake.Core.Diagnostics;
+
+namespace DeployBuild.Hosting;
+
+/// <summary>Formats each message, masks secret values, then hands the plain text to Cake's log.</summary>
+public sealed class MaskingLog(ICakeLog inner, SecretMasker masker) : ICakeLog
+{
+    public Verbosity Verbosity
+    {
+        get => inner.Verbosity;
+        set => inner.Verbosity = value;
+    }
+
+    public void Write(Verbosity verbosity, LogLevel level, string format, params object[] args)
+    {
+        if (verbosity > inner.Verbosity)
+        {
+            return;
+        }
+
+        var text = args.Length == 0 ? format : string.Format(CultureInfo.InvariantCulture, format, args);
+        var masked = masker.Apply(text);
+
+        // The inner log treats its text as a format string, so braces must be escaped.
+        inner.Write(verbosity, level, masked.Replace("{", "{{", StringComparison.Ordinal).Replace("}", "}}", StringComparison.Ordinal));
+    }
+}

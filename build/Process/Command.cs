@@ -1,0 +1,55 @@
+namespace DeployBuild.Process;
+
+/// <summary>One external program invocation. Secrets go in <see cref="Environment"/> or <see cref="StandardInput"/>, never in <see cref="Arguments"/>.</summary>
+public sealed record Command(string Program, IReadOnlyList<string> Arguments)
+{
+    public string? WorkingDirectory { get; init; }
+
+    /// <summary>Added to (or, with a null value, removed from) the inherited environment.</summary>
+    public IReadOnlyDictionary<string, string?> Environment { get; init; } = new Dictionary<string, string?>();
+
+    /// <summary>Fed to the program's stdin and never logged.</summary>
+    public string? StandardInput { get; init; }
+
+    public TimeSpan? Timeout { get; init; }
+
+    /// <summary>When true, each output line goes to the build log as it arrives.</summary>
+    public bool Stream { get; init; } = true;
+
+    /// <summary>Exit codes that count as success.</summary>
+    public IReadOnlyList<int> SuccessCodes { get; init; } = [0];
+
+    /// <summary>Shown in messages instead of the program path (e.g. "alembic upgrade").</summary>
+    public string? DisplayName { get; init; }
+
+    /// <summary>Called for each stdout line (already masked) as it arrives.</summary>
+    public Action<string>? OnOutput { get; init; }
+
+    public string CommandLine => string.Join(' ', new[] { Program }.Concat(Arguments).Select(Quote));
+
+    public static string Quote(string argument) =>
+        argument.Length > 0 && argument.All(c => char.IsAsciiLetterOrDigit(c) || "-_./:=@,+%".Contains(c))
+            ? argument
+            : "'" + argument.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
+}
+
+public sealed record CommandResult(int ExitCode, string StandardOutput, string StandardError, TimeSpan Duration)
+{
+    public IEnumerable<string> OutputLines => StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.TrimEnd('\r'));
+}
+
+/// <summary>A program is not installed: names it and says how to install it.</summary>
+public sealed class ToolNotFoundException(string program, string hint)
+    : Exception($"'{program}' was not found. {hint}")
+{
+    public string Program { get; } = program;
+}
+
+/// <summary>A program failed: its command line (secrets masked), exit code and the tail of its stderr.</summary>
+public sealed class CommandFailedException(string message, CommandResult result) : Exception(message)
+{
+    public CommandResult Result { get; } = result;
+}
+
+/// <summary>A program ran past its time limit and was stopped.</summary>
+public sealed class CommandTimeoutException(string message) : Exception(message);

@@ -1,0 +1,1 @@
+return DeployBuild.DeployHost.Create().Run(args);

@@ -1,0 +1,59 @@
+namespace DeployBuild.Settings;
+
+/// <summary>Everything deploy.toml and fly.toml say, parsed once and checked before any task runs.</summary>
+public sealed record DeploySettings(
+    string App,
+    string ConfigDirectory,
+    string DeployTomlPath,
+    string BackendPath,
+    string? Strategy,
+    BudgetSettings Budgets,
+    SecretSettings Secrets,
+    DatabaseSettings Database,
+    BackupSettings Backup,
+    MigrationSettings Migrations,
+    TestSettings Tests,
+    ValidateSettings Validate,
+    VerifySettings Verify,
+    NotificationSettings Notifications,
+    GitSettings Git,
+    LockSettings Lock,
+    FlyConfig Fly);
+
+public sealed record BudgetSettings(TimeSpan Build, TimeSpan Deploy, TimeSpan WaitTimeout);
+
+public sealed record SecretSettings(IReadOnlyList<string> Required, IReadOnlyList<string> Optional, bool Sync)
+{
+    public IEnumerable<string> All => Required.Concat(Optional);
+}
+
+public sealed record DatabaseSettings(string UrlEnv);
+
+public sealed record BackupSettings(bool Enabled, string Verify, int Keep);
+
+public sealed record MigrationSettings(string Command, TimeSpan Timeout, IReadOnlyList<string> BlockingRules);
+
+public sealed record TestSettings(string Command, TimeSpan Timeout);
+
+public sealed record ValidateSettings(string Dockerfile, string Python, IReadOnlyList<string> DockerfileLintFailOn, bool AllowDirty);
+
+public sealed record EndpointCheck(string Method, string Path, int Status, string? BodyContains);
+
+public sealed record VerifySettings(
+    string? BaseUrl,
+    IReadOnlyList<string> HealthPaths,
+    string DatabaseHealthPath,
+    TimeSpan RequestTimeout,
+    TimeSpan Deadline,
+    TimeSpan PollInterval,
+    int LatencySamples,
+    TimeSpan LatencyP95,
+    double ErrorRatePercent,
+    double MemoryPercent,
+    IReadOnlyList<EndpointCheck> Endpoints);
+
+public sealed record NotificationSettings(string WebhookEnv, IReadOnlyList<string> On);
+
+public sealed record GitSettings(bool Tag, string TagFormat, bool Push);
+
+public sealed record LockSettings(TimeSpan Ttl);

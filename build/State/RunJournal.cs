@@ -1,0 +1,279 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace DeployBuild.State;
+
+public static class StepStatus
+{
+    public const string Pending = "pending";
+    public const string Running = "running";
+    public const string Done = "done";
+    public const string Failed = "failed";
+    public const string Skipped = "skipped";
+}
+
+public static class RunStatus
+{
+    public const string Running = "running";
+    public const string Succeeded = "succeeded";
+    public const string Failed = "failed";
+}
+
+public sealed class StepRecord
+{
+    public string Status { get; set; } = StepStatus.Pending;
+
+    public DateTimeOffset? StartedAt { get; set; }
+
+    public DateTimeOffset? FinishedAt { get; set; }
+
+    public string? Reason { get; set; }
+
+    public string? Error { get; set; }
+
+    public SortedDictionary<string, string> Outputs { get; set; } = new(StringComparer.Ordinal);
+}
+
+public sealed class JournalData
+{
+    public int Version { get; set; } = 1;
+
+    public string RunId { get; set; } = string.Empty;
+
+    public string Target { get; set; } = string.Empty;
+
+    public string Status { get; set; } = RunStatus.Running;
+
+    public DateTimeOffset StartedAt { get; set; }
+
+    public DateTimeOffset? FinishedAt { get; set; }
+
+    public string? Commit { get; set; }
+
+    public string ConfigDigest { get; set; } = string.Empty;
+
+    public string User { get; set; } = string.Empty;
+
+    public string Host { get; set; } = string.Empty;
+
+    public List<DateTimeOffset> ResumedAt { get; set; } = [];
+
+    public string? Error { get; set; }
+
+    public Dictionary<string, StepRecord> Steps { get; set; } = new(StringComparer.Ordinal);
+}
+
+/// <summary>
+/// <c>&lt;state&gt;/runs/&lt;run-id&gt;/journal.json</c>: every step's status and outputs, rewritten
+/// atomically after each change so that a killed run can be resumed from what it really did.
+/// Values pass through the secret masker before they reach the disk.
+/// </summary>
+public sealed class RunJournal
+{
+    public const string FileName = "journal.json";
+
+    private static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    };
+
+    private readonly Lock _gate = new();
+    private readonly Func<string, string> _mask;
+    private readonly TimeProvider _time;
+
+    private RunJournal(string directory, JournalData data, Func<string, string> mask, TimeProvider time)
+    {
+        Directory = directory;
+        Data = data;
+        _mask = mask;
+        _time = time;
+    }
+
+    public string Directory { get; }
+
+    public string Path => System.IO.Path.Combine(Directory, FileName);
+
+    public JournalData Data { get; }
+
+    public string RunId => Data.RunId;
+
+    public static string RunsDirectory(string stateDirectory) => System.IO.Path.Combine(stateDirectory, "runs");
+
+    public static string NewRunId(TimeProvider time) =>
+        $"{time.GetUtcNow():yyyyMMdd'T'HHmmss'Z'}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3))}";
+
+    public static RunJournal Create(string stateDirectory, string target, string? commit, string configDigest, Func<string, string> mask, TimeProvider time)
+    {
+        var runId = NewRunId(time);
+        var data = new JournalData
+        {
+            RunId = runId,
+            Target = target,
+            StartedAt = time.GetUtcNow(),
+            Commit = commit,
+            ConfigDigest = configDigest,
+            User = Environment.UserName,
+            Host = Environment.MachineName,
+        };
+        var journal = new RunJournal(System.IO.Path.Combine(RunsDirectory(stateDirectory), runId), data, mask, time);
+        journal.Save();
+        return journal;
+    }
+
+    public static RunJournal Open(string path, Func<string, string> mask, TimeProvider time)
+    {
+        var data = JsonSerializer.Deserialize<JournalData>(File.ReadAllText(path), Json)
+                   ?? throw new InvalidDataException($"{path} is empty.");
+        return new RunJournal(System.IO.Path.GetDirectoryName(path)!, data, mask, time);
+    }
+
+    /// <summary>The newest run that did not succeed, if any: what <c>--resume</c> continues.</summary>
+    public static string? FindLastUnfinished(string stateDirectory)
+    {
+        var runs = RunsDirectory(stateDirectory);
+        if (!System.IO.Directory.Exists(runs))
+        {
+            return null;
+        }
+
+        foreach (var directory in System.IO.Directory.GetDirectories(runs).OrderDescending(StringComparer.Ordinal))
+        {
+            var path = System.IO.Path.Combine(directory, FileName);
+            if (!File.Exists(path))
+            {
+                continue;
+            }
+
+            try
+            {
+                var data = JsonSerializer.Deserialize<JournalData>(File.ReadAllText(path), Json);
+                if (data is null)
+                {
+                    continue;
+                }
+
+                return data.Status == RunStatus.Succeeded ? null : path;
+            }
+            catch (JsonException)
+            {
+                continue;
+            }
+        }
+
+        return null;
+    }
+
+    public StepRecord Step(string name)
+    {
+        lock (_gate)
+        {
+            if (!Data.Steps.TryGetValue(name, out var step))
+            {
+                step = new StepRecord();
+                Data.Steps[name] = step;
+            }
+
+            return step;
+        }
+    }
+
+    public bool IsDone(string step)
+    {
+        lock (_gate)
+        {
+            return Data.Steps.TryGetValue(step, out var record) && record.Status == StepStatus.Done;
+        }
+    }
+
+    public void Start(string step) => Update(step, s =>
+    {
+        s.Status = StepStatus.Running;
+        s.StartedAt = _time.GetUtcNow();
+        s.FinishedAt = null;
+        s.Error = null;
+    });
+
+    public void Complete(string step) => Update(step, s =>
+    {
+        s.Status = StepStatus.Done;
+        s.FinishedAt = _time.GetUtcNow();
+    });
+
+    public void Fail(string step, string error) => Update(step, s =>
+    {
+        s.Status = StepStatus.Failed;
+        s.FinishedAt = _time.GetUtcNow();
+        s.Error = _mask(error);
+    });
+
+    public void Skip(string step, string reason) => Update(step, s =>
+    {
+        if (s.Status != StepStatus.Done)
+        {
+            s.Status = StepStatus.Skipped;
+        }
+
+        s.Reason = _mask(reason);
+    });
+
+    /// <summary>Records an output of a step (backup file, revision, release...) and saves at once.</summary>
+    public void Record(string step, string key, string value) => Update(step, s => s.Outputs[key] = _mask(value));
+
+    public string? Output(string step, string key)
+    {
+        lock (_gate)
+        {
+            return Data.Steps.TryGetValue(step, out var record) && record.Outputs.TryGetValue(key, out var value) ? value : null;
+        }
+    }
+
+    public void MarkResumed()
+    {
+        lock (_gate)
+        {
+            Data.ResumedAt.Add(_time.GetUtcNow());
+            Data.Status = RunStatus.Running;
+            Data.FinishedAt = null;
+            Data.Error = null;
+            Save();
+        }
+    }
+
+    public void Finish(bool succeeded, string? error)
+    {
+        lock (_gate)
+        {
+            Data.Status = succeeded ? RunStatus.Succeeded : RunStatus.Failed;
+            Data.FinishedAt = _time.GetUtcNow();
+            Data.Error = error is null ? null : _mask(error);
+            foreach (var step in Data.Steps.Values.Where(s => s.Status == StepStatus.Running))
+            {
+                step.Status = StepStatus.Failed;
+                step.FinishedAt = Data.FinishedAt;
+                step.Error ??= "interrupted";
+            }
+
+            Save();
+        }
+    }
+
+    private void Update(string name, Action<StepRecord> change)
+    {
+        lock (_gate)
+        {
+            change(Step(name));
+            Save();
+        }
+    }
+
+    private void Save()
+    {
+        lock (_gate)
+        {
+            AtomicFile.WriteAllText(Path, JsonSerializer.Serialize(Data, Json));
+        }
+    }
+}

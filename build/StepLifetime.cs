@@ -1,0 +1,26 @@
+using Cake.Core;
+
+namespace DeployBuild;
+
+/// <summary>Journals each step's start and end, so a killed run leaves an honest record behind.</summary>
+public sealed class StepLifetime : FrostingTaskLifetime<DeployContext>
+{
+    public override void Setup(DeployContext context, ITaskSetupContext info) => context.Journal?.Start(info.Task.Name);
+
+    public override void Teardown(DeployContext context, ITaskTeardownContext info)
+    {
+        if (context.Journal is not { } journal || info.Skipped)
+        {
+            return;
+        }
+
+        if (info.Successful)
+        {
+            journal.Complete(info.Task.Name);
+        }
+        else
+        {
+            journal.Fail(info.Task.Name, info.ThrownException?.Message ?? "failed");
+        }
+    }
+}

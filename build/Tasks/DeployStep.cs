@@ -1,0 +1,32 @@
+using System.Reflection;
+using Cake.Common.Diagnostics;
+
+namespace DeployBuild.Tasks;
+
+/// <summary>
+/// A step of the checklist: recorded in the run journal, and skipped by <c>--resume</c> when the
+/// resumed run already finished it (for the same commit and config).
+/// </summary>
+public abstract class DeployStep : AsyncFrostingTask<DeployContext>
+{
+    public string Name => GetType().GetCustomAttribute<TaskNameAttribute>()?.Name ?? GetType().Name;
+
+    public override bool ShouldRun(DeployContext context)
+    {
+        if (context is { Resuming: true, Journal: { } journal } && journal.IsDone(Name))
+        {
+            var step = journal.Step(Name);
+            var reason = $"done in run {journal.RunId} at {step.FinishedAt:yyyy-MM-dd HH:mm:ss} UTC, same commit and config";
+            context.Information("Skipping {0}: {1}.", Name, reason);
+            journal.Skip(Name, reason);
+            return false;
+        }
+
+        return true;
+    }
+}
+
+/// <summary>Marks a step that changes the database, the app or its secrets: runs that include one take the deploy lock.</summary>
+public interface IChangesProduction
+{
+}
