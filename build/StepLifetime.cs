@@ -2,10 +2,15 @@ using Cake.Core;
 
 namespace DeployBuild;
 
-/// <summary>Journals each step's start and end, so a killed run leaves an honest record behind.</summary>
+/// <summary>
+/// Journals each step's end (its start is journaled by <see cref="Tasks.DeployStep.ShouldRun"/>),
+/// so a killed run leaves an honest record behind.
+/// </summary>
 public sealed class StepLifetime : FrostingTaskLifetime<DeployContext>
 {
-    public override void Setup(DeployContext context, ITaskSetupContext info) => context.Journal?.Start(info.Task.Name);
+    public override void Setup(DeployContext context, ITaskSetupContext info)
+    {
+    }
 
     public override void Teardown(DeployContext context, ITaskTeardownContext info)
     {

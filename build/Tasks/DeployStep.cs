@@ -22,6 +22,9 @@ public abstract class DeployStep : AsyncFrostingTask<DeployContext>
             return false;
         }
 
+        // Cake runs task setup even for tasks it then skips, so a step is journaled as running
+        // only here, once it is certain to run.
+        context.Journal?.Start(Name);
         return true;
     }
 }

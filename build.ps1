@@ -1,0 +1,79 @@
+#!/usr/bin/env pwsh
+# Runs the deploy build: .\build.ps1 --target=Deploy (see .\build.ps1 --help).
+#
+# Start-up is fast when nothing changed: the compiled build is reused while the stamp of the
+# build sources (a SHA-256 over every file under build/ and global.json) matches the one it
+# was compiled from; otherwise it is rebuilt first. A stale build is never run. The stamp is
+# computed exactly as build.sh computes it, so both scripts share one compiled build.
+$ErrorActionPreference = 'Stop'
+Set-StrictMode -Version Latest
+
+$root = $PSScriptRoot
+$cache = Join-Path $root '.build-cache'
+$out = Join-Path $cache 'bin'
+$stampFile = Join-Path $cache 'stamp'
+$dll = Join-Path $out 'Build.dll'
+
+if (-not (Get-Command dotnet -ErrorAction SilentlyContinue)) {
+    [Console]::Error.WriteLine("Error: 'dotnet' was not found. Install the .NET SDK named in global.json (https://dot.net), then run .\build.ps1 again.")
+    exit 1
+}
+
+function Get-SourcesStamp {
+    $excluded = @('build/bin/', 'build/obj/', 'build/node_modules/')
+    $files = [System.Collections.Generic.List[string]]::new()
+    foreach ($file in Get-ChildItem -Path (Join-Path $root 'build') -Recurse -File -Force) {
+        $relative = [System.IO.Path]::GetRelativePath($root, $file.FullName).Replace('\', '/')
+        if (-not ($excluded | Where-Object { $relative.StartsWith($_, [StringComparison]::Ordinal) })) {
+            $files.Add($relative)
+        }
+    }
+    foreach ($extra in 'global.json', 'Directory.Build.props', 'Directory.Packages.props', 'NuGet.config', 'nuget.config') {
+        if (Test-Path -LiteralPath (Join-Path $root $extra) -PathType Leaf) { $files.Add($extra) }
+    }
+    $sorted = [string[]]$files.ToArray()
+    [Array]::Sort($sorted, [StringComparer]::Ordinal)
+    $listing = [System.Text.StringBuilder]::new()
+    foreach ($relative in $sorted) {
+        $hash = (Get-FileHash -Algorithm SHA256 -LiteralPath (Join-Path $root $relative)).Hash.ToLowerInvariant()
+        [void]$listing.Append("$hash  $relative`n")
+    }
+    $bytes = [System.Text.Encoding]::UTF8.GetBytes($listing.ToString())
+    return [Convert]::ToHexString([System.Security.Cryptography.SHA256]::HashData($bytes)).ToLowerInvariant()
+}
+
+function Test-UpToDate([string]$stamp) {
+    return (Test-Path -LiteralPath $stampFile) -and ((Get-Content -LiteralPath $stampFile -Raw).Trim() -eq $stamp) -and (Test-Path -LiteralPath $dll)
+}
+
+$current = Get-SourcesStamp
+if (-not (Test-UpToDate $current)) {
+    New-Item -ItemType Directory -Force -Path $cache | Out-Null
+    # Two runs starting together must not compile into the same folder at once.
+    $lock = $null
+    while ($null -eq $lock) {
+        try { $lock = [System.IO.File]::Open((Join-Path $cache 'compile.lock'), 'OpenOrCreate', 'ReadWrite', 'None') }
+        catch [System.IO.IOException] { Start-Sleep -Milliseconds 200 }
+    }
+    try {
+        if (-not (Test-UpToDate $current)) {
+            Remove-Item -LiteralPath $stampFile -Force -ErrorAction SilentlyContinue
+            [Console]::Error.WriteLine('Compiling the build (its sources changed)...')
+            if (Test-Path -LiteralPath $out) { Remove-Item -LiteralPath $out -Recurse -Force }
+            $log = Join-Path $cache 'compile.log'
+            & dotnet build (Join-Path $root 'build/Build.csproj') -c Release -o $out --nologo -v quiet -clp:ErrorsOnly *> $log
+            if ($LASTEXITCODE -ne 0) {
+                Get-Content -LiteralPath $log | ForEach-Object { [Console]::Error.WriteLine($_) }
+                [Console]::Error.WriteLine("Error: the build project does not compile (log: $log).")
+                exit 1
+            }
+            Set-Content -LiteralPath $stampFile -Value $current -NoNewline
+        }
+    }
+    finally {
+        $lock.Dispose()
+    }
+}
+
+& dotnet $dll @args
+exit $LASTEXITCODE

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Runs the deploy build: ./build.sh --target=Deploy (see ./build.sh --help).
+#
+# Start-up is fast when nothing changed: the compiled build is reused while the stamp of the
+# build sources (a SHA-256 over every file under build/ and global.json) matches the one it
+# was compiled from; otherwise it is rebuilt first. A stale build is never run.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+cache="$root/.build-cache"
+out="$cache/bin"
+stamp_file="$cache/stamp"
+
+if ! command -v dotnet >/dev/null 2>&1; then
+  echo "Error: 'dotnet' was not found. Install the .NET SDK named in global.json (https://dot.net), then run ./build.sh again." >&2
+  exit 1
+fi
+
+
+if command -v sha256sum >/dev/null 2>&1; then sha="sha256sum"; else sha="shasum -a 256"; fi
+
+# Same listing as build.ps1: "<sha256>  <path>" per file, paths sorted bytewise, then hashed.
+sources_stamp() {
+  (
+    cd "$root"
+    {
+      find build -type f \
+        -not -path 'build/bin/*' -not -path 'build/obj/*' -not -path 'build/node_modules/*' -print0
+      for extra in global.json Directory.Build.props Directory.Packages.props NuGet.config nuget.config; do
+        if [ -f "$extra" ]; then printf '%s\0' "$extra"; fi
+      done
+    } | LC_ALL=C sort -z | xargs -0 $sha | $sha | cut -d' ' -f1
+  )
+}
+
+compile() {
+  echo "Compiling the build (its sources changed)..." >&2
+  rm -rf "$out"
+  if ! dotnet build "$root/build/Build.csproj" -c Release -o "$out" --nologo -v quiet -clp:ErrorsOnly >"$cache/compile.log" 2>&1; then
+    cat "$cache/compile.log" >&2
+    echo "Error: the build project does not compile (log: $cache/compile.log)." >&2
+    rm -f "$stamp_file"
+    exit 1
+  fi
+}
+
+current="$(sources_stamp)"
+if [ ! -f "$stamp_file" ] || [ "$(cat "$stamp_file")" != "$current" ] || [ ! -f "$out/Build.dll" ]; then
+  mkdir -p "$cache"
+  # Two runs starting together must not compile into the same folder at once.
+  exec 9>"$cache/compile.lock"
+  if command -v flock >/dev/null 2>&1; then flock 9; fi
+  if [ ! -f "$stamp_file" ] || [ "$(cat "$stamp_file")" != "$current" ] || [ ! -f "$out/Build.dll" ]; then
+    rm -f "$stamp_file"
+    compile
+    echo "$current" >"$stamp_file"
+  fi
+  exec 9>&-
+fi
+
+exec dotnet "$out/Build.dll" "$@"

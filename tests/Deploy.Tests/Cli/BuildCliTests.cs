@@ -1,0 +1,322 @@
+using System.Text.Json;
+using DeployBuild.State;
+using DeployBuild.Tests.Support;
+
+namespace DeployBuild.Tests.Cli;
+
+/// <summary>The build as a user runs it: ./build.sh with arguments, exit code and output.</summary>
+public sealed class BuildCliTests
+{
+    private static Task<BuildResult> Build(params string[] args) => BuildRunner.RunAsync(args);
+
+    private static Task<BuildResult> Build(ConfigFolder folder, params string[] args) =>
+        BuildRunner.RunAsync([$"--config={folder.Config}", $"--state-dir={folder.StateDir}", .. args], folder.Root);
+
+    [Fact]
+    public async Task Tree_shows_the_deploy_chain_and_rollback()
+    {
+        var result = await Build("--tree");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Matches(@"Deploy\s*\n\s*└─Verify\s*\n\s*└─Release\s*\n\s*└─Migrate\s*\n\s*└─Backup\s*\n\s*└─Validate", result.Stdout);
+        Assert.Contains("Rollback", result.Stdout);
+    }
+
+    [Fact]
+    public async Task Description_lists_every_task()
+    {
+        var result = await Build("--description");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        foreach (var task in new[] { "Validate", "Backup", "Migrate", "Release", "Verify", "Deploy", "Rollback" })
+        {
+            Assert.Contains(task, result.Stdout);
+        }
+
+        Assert.Contains("pg_dump", result.Stdout);
+    }
+
+    [Fact]
+    public async Task Help_describes_switches_and_every_project_argument()
+    {
+        var result = await Build("--help");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        foreach (var argument in DeployArguments.Catalog)
+        {
+            Assert.Contains("--" + argument.Name, result.Stdout);
+        }
+
+        foreach (var flag in new[] { "--target", "--verbosity", "--dryrun", "--tree", "--description", "--exclusive", "--version", "--info" })
+        {
+            Assert.Contains(flag, result.Stdout);
+        }
+    }
+
+    [Fact]
+    public async Task Dryrun_of_Deploy_prints_each_step_with_its_commands_and_changes_nothing()
+    {
+        using var folder = new ConfigFolder();
+
+        var result = await Build(folder, "--dryrun", "--target=Deploy");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Matches(@"1\. Validate[\s\S]*2\. Backup[\s\S]*3\. Migrate[\s\S]*4\. Release[\s\S]*5\. Verify[\s\S]*6\. Deploy", result.Stdout);
+        Assert.Contains("pg_dump --format=custom", result.Stdout);
+        Assert.Contains("python3 -m alembic upgrade head", result.Stdout);
+        Assert.Contains("flyctl deploy backend -c backend-config/fly.toml -a nutriprofile-api --strategy immediate --remote-only", result.Stdout);
+        Assert.Contains("No tasks were actually executed.", result.Stdout);
+        Assert.False(Directory.Exists(folder.StateDir), "a dry run must not write state");
+    }
+
+    [Fact]
+    public async Task Dryrun_uses_the_strategy_argument()
+    {
+        using var folder = new ConfigFolder();
+
+        var result = await Build(folder, "--dryrun", "--target=Release", "--strategy=bluegreen");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Contains("--strategy bluegreen", result.Stdout);
+    }
+
+    [Fact]
+    public async Task Unknown_target_fails_naming_it_and_the_real_targets()
+    {
+        var result = await Build("--target=Deplyo");
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("Unknown target 'Deplyo'. Targets: Backup, Deploy, Migrate, Release, Rollback, Validate, Verify.", result.Output);
+    }
+
+    [Fact]
+    public async Task Misspelt_argument_fails_with_a_suggestion()
+    {
+        var result = await Build("--tree", "--stratgy=rolling");
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("Unknown argument --stratgy. Did you mean --strategy?", result.Output);
+    }
+
+    [Fact]
+    public async Task Bad_strategy_argument_fails_with_the_choices()
+    {
+        var result = await Build("--dryrun", "--strategy=fast");
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("--strategy=fast is not a Fly strategy. Use immediate, rolling, canary, bluegreen.", result.Output);
+    }
+
+    [Fact]
+    public async Task Config_error_fails_before_any_task_with_its_position_and_writes_nothing()
+    {
+        using var folder = new ConfigFolder();
+        folder.Edit("deploy.toml", t => t.Replace("keep = 10", "keep = \"ten\""));
+        var line = folder.LineOf("deploy.toml", "keep = \"ten\"");
+
+        var result = await Build(folder, "--target=Deploy");
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains($"backend-config/deploy.toml:{line}:8: 'backup.keep' is a string (expected an integer)", result.Output);
+        Assert.DoesNotContain("not implemented", result.Output);
+        Assert.False(Directory.Exists(folder.StateDir), "a config error must leave no journal or lock behind");
+    }
+
+    [Fact]
+    public async Task Config_errors_are_all_listed()
+    {
+        using var folder = new ConfigFolder();
+        folder.Edit("deploy.toml", t => t.Replace("keep = 10", "kep = 10"));
+        folder.Edit("fly.toml", t => t.Replace("app = \"nutriprofile-api\"", "ap = \"nutriprofile-api\""));
+
+        var result = await Build(folder, "--target=Validate");
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("2 configuration errors", result.Output);
+        Assert.Contains("unknown key 'backup.kep' (did you mean 'keep'?)", result.Output);
+        Assert.Contains("backend-config/fly.toml:1:1: missing required key 'app'", result.Output);
+    }
+
+    [Fact]
+    public async Task Dryrun_reports_config_errors_too()
+    {
+        using var folder = new ConfigFolder();
+        folder.Edit("fly.toml", t => t.Replace("[env]", "[env"));
+
+        var result = await Build(folder, "--dryrun", "--target=Deploy");
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Matches(@"backend-config/fly\.toml:\d+:\d+: ", result.Output);
+    }
+
+    [Fact]
+    public async Task Unimplemented_step_fails_loudly_and_the_journal_says_so()
+    {
+        using var folder = new ConfigFolder();
+
+        var result = await Build(folder, "--target=Validate");
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("Validate is not implemented yet", result.Output);
+        var journal = ReadJournal(folder);
+        Assert.Equal("failed", journal.Data.Status);
+        Assert.Equal("failed", journal.Data.Steps["Validate"].Status);
+    }
+
+    [Fact]
+    public async Task Held_lock_refuses_a_second_run_naming_the_holder_and_changes_nothing()
+    {
+        using var folder = new ConfigFolder();
+        Directory.CreateDirectory(folder.StateDir);
+        using var holder = DeployLock.Acquire(folder.StateDir, "holder-run", "Deploy", TimeSpan.FromHours(2), false, null, TimeProvider.System, _ => { });
+
+        var result = await Build(folder, "--target=Deploy");
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("Another deploy holds the lock: run holder-run (Deploy)", result.Output);
+        Assert.Contains($"pid {Environment.ProcessId}", result.Output);
+        Assert.False(Directory.Exists(Path.Combine(folder.StateDir, "runs")), "a refused run must not start a journal");
+        Assert.Equal("holder-run", DeployLock.Read(DeployLock.PathIn(folder.StateDir))!.RunId);
+    }
+
+    [Fact]
+    public async Task Break_lock_does_not_break_a_live_lock()
+    {
+        using var folder = new ConfigFolder();
+        Directory.CreateDirectory(folder.StateDir);
+        using var holder = DeployLock.Acquire(folder.StateDir, "holder-run", "Deploy", TimeSpan.FromHours(2), false, null, TimeProvider.System, _ => { });
+
+        var result = await Build(folder, "--target=Deploy", "--break-lock");
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("Another deploy holds the lock", result.Output);
+        Assert.Equal("holder-run", DeployLock.Read(DeployLock.PathIn(folder.StateDir))!.RunId);
+    }
+
+    [Fact]
+    public async Task Stale_lock_is_reported_and_break_lock_clears_it()
+    {
+        using var folder = new ConfigFolder();
+        Directory.CreateDirectory(folder.StateDir);
+        var stale = new LockInfo("dead-run", "Deploy", State.DeployLockTests.DeadPid(), null, Environment.MachineName, "someone", DateTimeOffset.UtcNow);
+        File.WriteAllText(DeployLock.PathIn(folder.StateDir), JsonSerializer.Serialize(stale, new JsonSerializerOptions { PropertyNamingPolicy = JsonNamingPolicy.CamelCase }));
+
+        var refused = await Build(folder, "--target=Deploy");
+        Assert.Equal(1, refused.ExitCode);
+        Assert.Contains("A stale deploy lock is in the way: run dead-run", refused.Output);
+        Assert.Contains("run again with --break-lock", refused.Output);
+
+        var broken = await Build(folder, "--target=Deploy", "--break-lock");
+        Assert.Contains("Clearing the stale deploy lock of run dead-run", broken.Output);
+        Assert.Contains("Validate is not implemented yet", broken.Output);
+        Assert.False(File.Exists(DeployLock.PathIn(folder.StateDir)), "the run must release the lock it took");
+    }
+
+    [Fact]
+    public async Task Validate_alone_takes_no_lock()
+    {
+        using var folder = new ConfigFolder();
+        Directory.CreateDirectory(folder.StateDir);
+        using var holder = DeployLock.Acquire(folder.StateDir, "holder-run", "Deploy", TimeSpan.FromHours(2), false, null, TimeProvider.System, _ => { });
+
+        var result = await Build(folder, "--target=Validate");
+
+        Assert.DoesNotContain("holds the lock", result.Output);
+        Assert.Contains("Validate is not implemented yet", result.Output);
+    }
+
+    [Fact]
+    public async Task Resume_skips_steps_done_for_the_same_commit_and_config_and_says_why()
+    {
+        using var folder = new ConfigFolder();
+        var first = await Build(folder, "--target=Backup");
+        Assert.Equal(1, first.ExitCode);
+        MarkDone(folder, "Validate");
+
+        var resumed = await Build(folder, "--target=Backup", "--resume");
+
+        Assert.Equal(1, resumed.ExitCode);
+        var journal = ReadJournal(folder);
+        Assert.Contains($"Resuming run {journal.RunId}", resumed.Output);
+        Assert.Contains($"Skipping Validate: done in run {journal.RunId}", resumed.Output);
+        Assert.Contains("Backup is not implemented yet", resumed.Output);
+        Assert.Single(journal.Data.ResumedAt);
+        Assert.Equal("failed", journal.Data.Steps["Backup"].Status);
+        Assert.Equal("done", journal.Data.Steps["Validate"].Status);
+        Assert.Single(Directory.GetDirectories(RunJournal.RunsDirectory(folder.StateDir)));
+    }
+
+    [Fact]
+    public async Task Resume_refuses_when_the_config_changed()
+    {
+        using var folder = new ConfigFolder();
+        await Build(folder, "--target=Backup");
+        MarkDone(folder, "Validate");
+        folder.Edit("deploy.toml", t => t.Replace("keep = 10", "keep = 11"));
+
+        var resumed = await Build(folder, "--target=Backup", "--resume");
+
+        Assert.Equal(1, resumed.ExitCode);
+        Assert.Contains("deploy.toml or fly.toml changed since it started", resumed.Output);
+        Assert.DoesNotContain("Skipping Validate", resumed.Output);
+    }
+
+    [Fact]
+    public async Task Resume_refuses_when_the_backend_commit_changed()
+    {
+        using var folder = new ConfigFolder();
+        await Git(folder.Backend, "init", "-q");
+        File.WriteAllText(Path.Combine(folder.Backend, "app.py"), "print(1)\n");
+        await Git(folder.Backend, "add", ".");
+        await Git(folder.Backend, "-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-qm", "one");
+        await Build(folder, "--target=Backup");
+        MarkDone(folder, "Validate");
+        File.WriteAllText(Path.Combine(folder.Backend, "app.py"), "print(2)\n");
+        await Git(folder.Backend, "-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-qam", "two");
+
+        var resumed = await Build(folder, "--target=Backup", "--resume");
+
+        Assert.Equal(1, resumed.ExitCode);
+        Assert.Contains("Cannot resume run", resumed.Output);
+        Assert.Contains("the backend is now at", resumed.Output);
+    }
+
+    [Fact]
+    public async Task Resume_with_nothing_to_resume_says_so()
+    {
+        using var folder = new ConfigFolder();
+
+        var result = await Build(folder, "--target=Backup", "--resume");
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("Nothing to resume", result.Output);
+    }
+
+    [Fact]
+    public async Task Force_skips_validate_loudly()
+    {
+        using var folder = new ConfigFolder();
+
+        var result = await Build(folder, "--target=Backup", "--force");
+
+        Assert.Contains("--force: SKIPPING THE PRE-DEPLOY CHECKS", result.Output);
+        Assert.DoesNotContain("Validate is not implemented", result.Output);
+        Assert.Contains("Backup is not implemented yet", result.Output);
+        Assert.Equal("skipped", ReadJournal(folder).Data.Steps["Validate"].Status);
+    }
+
+    private static RunJournal ReadJournal(ConfigFolder folder) =>
+        RunJournal.Open(RunJournal.FindLastUnfinished(folder.StateDir) ?? throw new InvalidOperationException("no journal"), s => s, TimeProvider.System);
+
+    private static void MarkDone(ConfigFolder folder, string step)
+    {
+        var journal = ReadJournal(folder);
+        journal.Complete(step);
+    }
+
+    private static async Task Git(string directory, params string[] args)
+    {
+        var result = await BuildRunner.RunProcessAsync("git", args, directory, null, TimeSpan.FromSeconds(30));
+        Assert.True(result.ExitCode == 0, result.ToString());
+    }
+}

@@ -1,0 +1,273 @@
+using DeployBuild.Tests.Support;
+
+namespace DeployBuild.Tests.Host;
+
+public sealed class CakeHostTests
+{
+    [Fact]
+    public void Runs_dependencies_before_the_target_in_order()
+    {
+        // Given
+        var host = new HostFixture().WithTasks(typeof(A), typeof(B), typeof(C));
+
+        // When
+        var exit = host.Run("--target=C");
+
+        // Then
+        Assert.Equal(0, exit);
+        Assert.Equal(["A", "B", "C"], host.Recorder.Events);
+    }
+
+    [Fact]
+    public void Uses_the_default_target_when_none_is_given()
+    {
+        var host = new HostFixture().WithTasks(typeof(A), typeof(B), typeof(C));
+
+        Assert.Equal(0, host.Run());
+        Assert.Equal(["A", "B", "C"], host.Recorder.Events);
+    }
+
+    [Fact]
+    public void Runs_a_dependee_before_the_task_it_names()
+    {
+        var host = new HostFixture().WithTasks(typeof(A), typeof(B), typeof(C), typeof(BeforeC));
+
+        Assert.Equal(0, host.Run("--target=C"));
+        Assert.Equal(["A", "B", "BeforeC", "C"], host.Recorder.Events);
+    }
+
+    [Fact]
+    public void Matches_targets_case_insensitively_and_honours_TaskName()
+    {
+        var host = new HostFixture().WithTasks(typeof(NamedTask));
+
+        Assert.Equal(0, host.Run("--target=named-task"));
+        Assert.Equal(["NamedTask"], host.Recorder.Events);
+    }
+
+    [Fact]
+    public void Skips_a_task_whose_ShouldRun_is_false_and_runs_the_rest()
+    {
+        var host = new HostFixture().WithTasks(typeof(A), typeof(B), typeof(C));
+        host.Recorder.ShouldRun["B"] = false;
+
+        var exit = host.Run("--target=C");
+
+        Assert.Equal(0, exit);
+        Assert.Equal(["A", "C"], host.Recorder.Events);
+        Assert.True(System.Text.RegularExpressions.Regex.IsMatch(host.Output, @"B\s+.*Skipped"), host.Output);
+    }
+
+    [Fact]
+    public void A_failing_task_fails_the_run_and_stops_the_chain()
+    {
+        var host = new HostFixture().WithTasks(typeof(A), typeof(B), typeof(C)).WithLifetime();
+        host.Recorder.Failing.Add("B");
+
+        var exit = host.Run("--target=C");
+
+        Assert.Equal(1, exit);
+        Assert.Equal(["Setup", "A", "B", "Teardown"], host.Recorder.Events);
+        Assert.Contains("B failed on purpose", host.Output);
+    }
+
+    [Fact]
+    public void OnError_that_rethrows_fails_the_run_and_Finally_still_runs()
+    {
+        var host = new HostFixture().WithTasks(typeof(A), typeof(Handled), typeof(AfterHandled));
+        host.Recorder.Failing.Add("Handled");
+        host.Recorder.Rethrow = true;
+
+        var exit = host.Run("--target=AfterHandled");
+
+        Assert.Equal(1, exit);
+        Assert.Equal(["A", "Handled", "Handled.OnError:Handled failed on purpose", "Handled.Finally"], host.Recorder.Events);
+    }
+
+    [Fact]
+    public void OnError_that_does_not_rethrow_swallows_the_failure_as_Cake_does()
+    {
+        // Cake's engine treats a handled error as recovered: this is why tasks here rethrow.
+        var host = new HostFixture().WithTasks(typeof(A), typeof(Handled), typeof(AfterHandled));
+        host.Recorder.Failing.Add("Handled");
+        host.Recorder.Rethrow = false;
+
+        var exit = host.Run("--target=AfterHandled");
+
+        Assert.Equal(0, exit);
+        Assert.Equal(["A", "Handled", "Handled.OnError:Handled failed on purpose", "Handled.Finally", "AfterHandled"], host.Recorder.Events);
+    }
+
+    [Fact]
+    public void Finally_runs_when_the_task_succeeds()
+    {
+        var host = new HostFixture().WithTasks(typeof(A), typeof(Handled));
+
+        Assert.Equal(0, host.Run("--target=Handled"));
+        Assert.Equal(["A", "Handled", "Handled.Finally"], host.Recorder.Events);
+    }
+
+    [Fact]
+    public void Teardown_sees_success()
+    {
+        var host = new HostFixture().WithTasks(typeof(A)).WithLifetime();
+
+        Assert.Equal(0, host.Run("--target=A"));
+        Assert.Equal(["Setup", "A", "Teardown"], host.Recorder.Events);
+        Assert.True(host.Recorder.Teardown!.Successful);
+        Assert.Null(host.Recorder.Teardown.ThrownException);
+    }
+
+    [Fact]
+    public void Teardown_sees_the_exception_of_a_failed_task()
+    {
+        var host = new HostFixture().WithTasks(typeof(A)).WithLifetime();
+        host.Recorder.Failing.Add("A");
+
+        Assert.Equal(1, host.Run("--target=A"));
+        Assert.False(host.Recorder.Teardown!.Successful);
+        Assert.Contains("A failed on purpose", host.Recorder.Teardown.ThrownException!.Message);
+    }
+
+    [Fact]
+    public void A_failing_setup_runs_no_task_but_still_runs_teardown()
+    {
+        var host = new HostFixture().WithTasks(typeof(A)).WithLifetime();
+        host.Recorder.Failing.Add("Setup");
+
+        Assert.Equal(1, host.Run("--target=A"));
+        Assert.Equal(["Setup", "Teardown"], host.Recorder.Events);
+        Assert.False(host.Recorder.Teardown!.Successful);
+        Assert.Contains("Setup failed on purpose", host.Output);
+    }
+
+    [Fact]
+    public void Task_lifetime_wraps_every_task()
+    {
+        var host = new HostFixture().WithTasks(typeof(A), typeof(B)).WithTaskLifetime();
+        host.Recorder.Failing.Add("B");
+
+        Assert.Equal(1, host.Run("--target=B"));
+        Assert.Equal(["TaskSetup:A", "A", "TaskTeardown:A:ok", "TaskSetup:B", "B", "TaskTeardown:B:failed"], host.Recorder.Events);
+    }
+
+    [Fact]
+    public void Exclusive_runs_only_the_target()
+    {
+        var host = new HostFixture().WithTasks(typeof(A), typeof(B), typeof(C));
+
+        Assert.Equal(0, host.Run("--target=C", "--exclusive"));
+        Assert.Equal(["C"], host.Recorder.Events);
+    }
+
+    [Fact]
+    public void Dryrun_runs_nothing_and_prints_the_plan()
+    {
+        var host = new HostFixture().WithTasks(typeof(A), typeof(Planned)).WithLifetime().WithTaskLifetime();
+
+        var exit = host.Run("--target=Planned", "--dryrun");
+
+        Assert.Equal(0, exit);
+        Assert.Empty(host.Recorder.Events);
+        Assert.Contains("1. Planned", host.Output);
+        Assert.Contains("run the first command", host.Output);
+        Assert.Contains("No tasks were actually executed.", host.Output);
+    }
+
+    [Fact]
+    public void An_async_task_failure_fails_the_run()
+    {
+        var host = new HostFixture().WithTasks(typeof(AsyncTask));
+
+        Assert.Equal(1, host.Run("--target=AsyncTask"));
+        Assert.Equal(["AsyncTask"], host.Recorder.Events);
+        Assert.Contains("async failure", host.Output);
+    }
+
+    [Fact]
+    public void Unknown_target_names_it_lists_the_targets_and_runs_nothing()
+    {
+        var host = new HostFixture().WithTasks(typeof(A), typeof(B), typeof(C)).WithLifetime();
+
+        var exit = host.Run("--target=Deplo");
+
+        Assert.Equal(1, exit);
+        Assert.Empty(host.Recorder.Events);
+        Assert.Contains("Unknown target 'Deplo'. Targets: A, B, C.", host.Output);
+    }
+
+    [Fact]
+    public void Unknown_argument_is_refused_with_a_suggestion_when_arguments_are_declared()
+    {
+        var host = new HostFixture().WithTasks(typeof(A)).WithArgument("strategy");
+
+        var exit = host.Run("--target=A", "--stratgy=rolling");
+
+        Assert.Equal(1, exit);
+        Assert.Empty(host.Recorder.Events);
+        Assert.Contains("Unknown argument --stratgy. Did you mean --strategy?", host.Output);
+    }
+
+    [Fact]
+    public void Tree_and_description_show_the_graph_without_running_it()
+    {
+        var tree = new HostFixture().WithTasks(typeof(A), typeof(B), typeof(C));
+        Assert.Equal(0, tree.Run("--tree"));
+        Assert.Empty(tree.Recorder.Events);
+        Assert.Matches(@"C\s*\n\s*└─B\s*\n\s*└─A", tree.Output);
+
+        var description = new HostFixture().WithTasks(typeof(A), typeof(B), typeof(C));
+        Assert.Equal(0, description.Run("--description"));
+        Assert.Empty(description.Recorder.Events);
+        Assert.Contains("The last task", description.Output);
+    }
+
+    [Fact]
+    public void Help_lists_switches_declared_arguments_and_targets()
+    {
+        var host = new HostFixture().WithTasks(typeof(A), typeof(C)).WithArgument("strategy");
+
+        Assert.Equal(0, host.Run("--help"));
+        Assert.Contains("--dryrun", host.Output);
+        Assert.Contains("--strategy=<value>", host.Output);
+        Assert.Contains("The last task", host.Output);
+        Assert.Empty(host.Recorder.Events);
+    }
+
+    [Fact]
+    public void Secret_values_are_masked_in_the_log_and_in_the_error()
+    {
+        var host = new HostFixture().WithTasks(typeof(LogsSecret));
+
+        Assert.Equal(1, host.Run("--target=LogsSecret"));
+        Assert.DoesNotContain("hunter2-very-secret", host.Output);
+        Assert.Contains("connecting with password *** now", host.Output);
+        Assert.Contains("login failed for password ***", host.Output);
+    }
+
+    [Theory]
+    [InlineData("--verbosity=loud", "--verbosity=loud is not a verbosity")]
+    [InlineData("stray", "Unexpected argument 'stray'")]
+    [InlineData("--target", "--target needs a value")]
+    public void Bad_switches_are_refused(string argument, string message)
+    {
+        var host = new HostFixture().WithTasks(typeof(A));
+
+        var output = new StringWriter();
+        var previous = Console.Error;
+        Console.SetError(output);
+        int exit;
+        try
+        {
+            exit = host.Run(argument);
+        }
+        finally
+        {
+            Console.SetError(previous);
+        }
+
+        Assert.Equal(1, exit);
+        Assert.Empty(host.Recorder.Events);
+        Assert.Contains(message, output + host.Output);
+    }
+}

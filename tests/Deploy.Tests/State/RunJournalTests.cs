@@ -1,0 +1,89 @@
+using System.Text.Json;
+using DeployBuild.Hosting;
+using DeployBuild.State;
+using DeployBuild.Tests.Support;
+
+namespace DeployBuild.Tests.State;
+
+public sealed class RunJournalTests
+{
+    [Fact]
+    public void Records_steps_and_outputs_on_disk_after_every_change()
+    {
+        using var dir = new TempDir();
+        var journal = RunJournal.Create(dir.Path, "Deploy", "abc123", "digest", s => s, TimeProvider.System);
+
+        journal.Start("Backup");
+        journal.Record("Backup", "file", "backups/a.dump");
+        var onDisk = RunJournal.Open(journal.Path, s => s, TimeProvider.System);
+        Assert.Equal(StepStatus.Running, onDisk.Data.Steps["Backup"].Status);
+        Assert.Equal("backups/a.dump", onDisk.Output("Backup", "file"));
+
+        journal.Complete("Backup");
+        journal.Finish(succeeded: true, error: null);
+        onDisk = RunJournal.Open(journal.Path, s => s, TimeProvider.System);
+        Assert.Equal(StepStatus.Done, onDisk.Data.Steps["Backup"].Status);
+        Assert.Equal(RunStatus.Succeeded, onDisk.Data.Status);
+        Assert.Equal("abc123", onDisk.Data.Commit);
+        Assert.Empty(Directory.GetFiles(journal.Directory, "*.tmp", SearchOption.AllDirectories));
+    }
+
+    [Fact]
+    public void Never_writes_a_secret_value()
+    {
+        using var dir = new TempDir();
+        var masker = new SecretMasker();
+        masker.Add("s3cr3t-value-42");
+        var journal = RunJournal.Create(dir.Path, "Deploy", null, "d", masker.Apply, TimeProvider.System);
+
+        journal.Record("Migrate", "note", "url postgres://app:s3cr3t-value-42@db/app");
+        journal.Fail("Migrate", "password s3cr3t-value-42 rejected");
+        journal.Finish(false, "boom s3cr3t-value-42");
+
+        var text = File.ReadAllText(journal.Path);
+        Assert.DoesNotContain("s3cr3t-value-42", text);
+        Assert.Contains("postgres://app:***@db/app", text);
+    }
+
+    [Fact]
+    public void Finishing_marks_interrupted_steps_as_failed()
+    {
+        using var dir = new TempDir();
+        var journal = RunJournal.Create(dir.Path, "Deploy", null, "d", s => s, TimeProvider.System);
+        journal.Start("Release");
+
+        journal.Finish(false, "killed");
+
+        Assert.Equal(StepStatus.Failed, journal.Data.Steps["Release"].Status);
+        Assert.Equal("interrupted", journal.Data.Steps["Release"].Error);
+    }
+
+    [Fact]
+    public void Finds_the_newest_unfinished_run_and_nothing_after_a_success()
+    {
+        using var dir = new TempDir();
+        Assert.Null(RunJournal.FindLastUnfinished(dir.Path));
+
+        var failed = RunJournal.Create(dir.Path, "Deploy", null, "d", s => s, TimeProvider.System);
+        failed.Finish(false, "x");
+        Assert.Equal(failed.Path, RunJournal.FindLastUnfinished(dir.Path));
+
+        Thread.Sleep(1100);
+        var succeeded = RunJournal.Create(dir.Path, "Deploy", null, "d", s => s, TimeProvider.System);
+        succeeded.Finish(true, null);
+        Assert.Null(RunJournal.FindLastUnfinished(dir.Path));
+    }
+
+    [Fact]
+    public void Journal_is_plain_json_a_person_can_read()
+    {
+        using var dir = new TempDir();
+        var journal = RunJournal.Create(dir.Path, "Deploy", "c0ffee", "d", s => s, TimeProvider.System);
+
+        using var document = JsonDocument.Parse(File.ReadAllText(journal.Path));
+
+        Assert.Equal("Deploy", document.RootElement.GetProperty("target").GetString());
+        Assert.Equal("running", document.RootElement.GetProperty("status").GetString());
+        Assert.Matches(@"^\d{8}T\d{6}Z-[0-9a-f]{6}$", document.RootElement.GetProperty("runId").GetString());
+    }
+}
