@@ -40,16 +40,15 @@ def test_expected_revision_is_the_one_no_revision_builds_on():
     assert expected_heads() == tips
 
 
-def render(monkeypatch, *args) -> str:
+def render(monkeypatch, action: str, revision_range: str) -> str:
     monkeypatch.delenv("DATABASE_URL", raising=False)
     buffer = io.StringIO()
-    command.upgrade(alembic_config(buffer), *args, sql=True) if args[0].endswith("head") else \
-        command.downgrade(alembic_config(buffer), *args, sql=True)
+    getattr(command, action)(alembic_config(buffer), revision_range, sql=True)
     return buffer.getvalue()
 
 
 def test_offline_upgrade_renders_sql_without_a_database(monkeypatch):
-    sql = render(monkeypatch, "base:head")
+    sql = render(monkeypatch, "upgrade", "base:heads")
     assert "CREATE TABLE foods" in sql and "CREATE TABLE meals" in sql
     assert "INSERT INTO foods" in sql
     assert "ALTER TABLE foods ADD COLUMN category" in sql
@@ -59,14 +58,14 @@ def test_offline_upgrade_renders_sql_without_a_database(monkeypatch):
 
 
 def test_offline_upgrade_from_a_revision_renders_only_what_is_pending(monkeypatch):
-    sql = render(monkeypatch, "0001:head")
+    sql = render(monkeypatch, "upgrade", "0001:heads")
     assert "CREATE TABLE foods" not in sql
     assert "ALTER TABLE foods ADD COLUMN category" in sql
     assert "UPDATE alembic_version SET version_num='0002' WHERE alembic_version.version_num = '0001'" in sql
 
 
 def test_offline_downgrade_renders_every_step_back(monkeypatch):
-    sql = render(monkeypatch, "0003:base")
+    sql = render(monkeypatch, "downgrade", "0003:base")
     assert "DROP INDEX ix_meals_profile_id_eaten_at" in sql
     assert "ALTER TABLE foods DROP COLUMN category" in sql
     assert "DROP TABLE profiles" in sql
