@@ -157,6 +157,7 @@ if start_app "$b" DATABASE_URL="$down_url"; then
   r="$(get /api/v1/health)"
   expect_eq "database down: /health still 200" "$(status_of "http://127.0.0.1:$app_port/health")" "200"
   expect_eq "database down: /api/v1/health is 503 unreachable" "$(tail -1 <<<"$r") $(json 'd["database"]' <<<"$r")" "503 unreachable"
+  expect_eq "database down: the API answers 503" "$(status_of "http://127.0.0.1:$app_port/api/v1/foods")" "503"
   stop_app
   if [[ -n "$password" ]] && grep -qF "$password" <<<"$r$(cat "$app_out" "$app_err")"; then ko "password never shown"; else ok "password never shown"; fi
   expect_match "database down is logged as ERROR" "$(cat "$app_out")" "ERROR app.health database check failed"

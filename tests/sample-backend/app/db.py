@@ -9,9 +9,20 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.settings import redact_url
+
 
 class DatabaseNotConfigured(RuntimeError):
     pass
+
+
+def short_error(exc: Exception) -> str:
+    """One line about a database failure, fit for a log line or a response body."""
+    # The driver's own message names host and port, never the password; the redaction is for
+    # drivers that echo the URL. Only the first line: SQLAlchemy appends a help link and the SQL.
+    original = getattr(exc, "orig", None) or exc
+    first_line = (str(original).strip().splitlines() or [type(original).__name__])[0]
+    return redact_url(first_line)[:200]
 
 
 class Database:

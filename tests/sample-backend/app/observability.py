@@ -5,10 +5,12 @@ import logging
 import sys
 import time
 
+from sqlalchemy.exc import OperationalError
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from app.db import DatabaseNotConfigured, short_error
 from app.settings import redact_url
 
 log = logging.getLogger("app.request")
@@ -62,6 +64,11 @@ class RequestLogMiddleware(BaseHTTPMiddleware):
         started = time.perf_counter()
         try:
             response = await call_next(request)
+        except (OperationalError, DatabaseNotConfigured) as exc:
+            # An outage, not a bug: one line instead of a traceback per request, and a 503 that
+            # tells clients to come back rather than a 500.
+            log.error("database unavailable on %s %s: %s", request.method, request.url.path, short_error(exc))
+            response = JSONResponse({"detail": "database unavailable"}, status_code=503)
         except Exception:
             log.exception("unhandled error on %s %s", request.method, request.url.path)
             response = JSONResponse({"detail": "internal server error"}, status_code=500)

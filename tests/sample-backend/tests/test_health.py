@@ -65,3 +65,14 @@ def test_readiness_without_database_url_says_so():
         response = client.get("/api/v1/health")
     assert response.status_code == 503
     assert response.json()["database"] == "unconfigured"
+
+
+def test_api_answers_503_in_one_log_line_when_database_is_down(capsys):
+    with make_client(unreachable_database("hunter2-do-not-log")) as client:
+        capsys.readouterr()
+        response = client.get("/api/v1/foods")
+    out = capsys.readouterr().out
+    assert response.status_code == 503
+    assert response.json() == {"detail": "database unavailable"}
+    assert "ERROR app.request database unavailable on GET /api/v1/foods: connection to server at" in out
+    assert "Traceback" not in out and "hunter2" not in out

@@ -8,9 +8,8 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
 
-from app.db import Database, DatabaseNotConfigured, get_database
+from app.db import Database, DatabaseNotConfigured, get_database, short_error
 from app.migrations_info import format_revisions
-from app.settings import redact_url
 from app.version import VERSION
 
 router = APIRouter()
@@ -27,14 +26,6 @@ def liveness():
     return {"status": "ok"}
 
 
-def _short_error(exc: Exception) -> str:
-    # The driver's own message names host and port, never the password; the redaction is for
-    # drivers that echo the URL. Only the first line: SQLAlchemy appends a help link and the SQL.
-    original = getattr(exc, "orig", None) or exc
-    first_line = (str(original).strip().splitlines() or [type(original).__name__])[0]
-    return redact_url(first_line)[:200]
-
-
 @router.get("/api/v1/health")
 def readiness(request: Request, database: Database = Depends(get_database)):
     expected = request.app.state.expected_revision
@@ -46,7 +37,7 @@ def readiness(request: Request, database: Database = Depends(get_database)):
         body.update(status="error", database="unconfigured", error=str(exc))
         return JSONResponse(body, status_code=503)
     except (SQLAlchemyError, OSError) as exc:
-        error = _short_error(exc)
+        error = short_error(exc)
         log.error("database check failed: %s", error)
         body.update(status="error", database="unreachable", error=error)
         return JSONResponse(body, status_code=503)
