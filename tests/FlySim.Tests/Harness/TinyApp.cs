@@ -1,0 +1,118 @@
+using System.Net;
+
+namespace FlySim.Tests.Harness;
+
+/// <summary>
+/// A minimal stdlib HTTP app written at test time: <c>/health</c> for checks, <c>/version</c> to tell
+/// releases apart, <c>/env</c> to see which secrets a machine received (names only).
+/// </summary>
+internal static class TinyApp
+{
+    public const string Name = "tiny-app";
+
+    private const string Server = """
+        import http.server, json, os, sys
+
+        HERE = os.path.dirname(os.path.abspath(__file__))
+
+        def read(name, default=""):
+            try:
+                with open(os.path.join(HERE, name)) as f:
+                    return f.read().strip()
+            except FileNotFoundError:
+                return default
+
+        VERSION = read("VERSION", "v0")
+        HEALTH = int(read("HEALTH", "200"))
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                if self.path == "/health":
+                    code, body = HEALTH, json.dumps({"status": "ok" if HEALTH == 200 else "bad"})
+                elif self.path == "/version":
+                    code, body = 200, VERSION
+                elif self.path == "/env":
+                    names = sorted(k for k in os.environ if k.startswith("SIM_"))
+                    code, body = 200, json.dumps({"secret_names": names, "greeting": os.environ.get("GREETING"), "port": os.environ.get("PORT")})
+                else:
+                    code, body = 200, "hello from " + VERSION
+                data = body.encode()
+                self.send_response(code)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, fmt, *args):
+                pass
+
+        args = sys.argv
+        host = args[args.index("--host") + 1]
+        port = int(args[args.index("--port") + 1])
+        print(f"tiny app {VERSION} listening on {host}:{port}", flush=True)
+        http.server.ThreadingHTTPServer((host, port), Handler).serve_forever()
+        """;
+
+    private const string Dockerfile = """
+        FROM python:3.11-slim
+        WORKDIR /app
+        COPY . .
+        CMD ["python3", "server.py", "--host", "0.0.0.0", "--port", "8000"]
+        """;
+
+    public static void Write(string dir, string version, string? releaseCommand = null, int healthStatus = 200, string extraToml = "")
+    {
+        Directory.CreateDirectory(dir);
+        File.WriteAllText(Path.Combine(dir, "server.py"), Server);
+        File.WriteAllText(Path.Combine(dir, "Dockerfile"), Dockerfile);
+        File.WriteAllText(Path.Combine(dir, "VERSION"), version);
+        var health = Path.Combine(dir, "HEALTH");
+        if (healthStatus == 200)
+        {
+            File.Delete(health);
+        }
+        else
+        {
+            File.WriteAllText(health, healthStatus.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        var deploy = releaseCommand is null ? "" : $"\n[deploy]\n  release_command = \"{releaseCommand.Replace("\"", "\\\"")}\"\n";
+        File.WriteAllText(Path.Combine(dir, "fly.toml"), $"""
+            app = "{Name}"
+            primary_region = "cdg"
+
+            [env]
+              PORT = "8000"
+              GREETING = "bonjour"
+            {deploy}
+            [http_service]
+              internal_port = 8000
+
+              [[http_service.checks]]
+                interval = 10000
+                grace_period = "1s"
+                method = "get"
+                path = "/health"
+                protocol = "http"
+                timeout = 2000
+            {extraToml}
+            """);
+    }
+
+    public static HttpClient Client() => new(new SocketsHttpHandler { UseProxy = false, PooledConnectionLifetime = TimeSpan.Zero })
+    {
+        Timeout = TimeSpan.FromSeconds(5),
+    };
+
+    public static async Task<(HttpStatusCode? Status, string Body)> GetAsync(HttpClient client, string url)
+    {
+        try
+        {
+            using var response = await client.GetAsync(url);
+            return (response.StatusCode, await response.Content.ReadAsStringAsync());
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or IOException)
+        {
+            return (null, ex.Message);
+        }
+    }
+}

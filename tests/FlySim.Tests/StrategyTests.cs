@@ -1,0 +1,137 @@
+using System.Net;
+using FlySim.Tests.Harness;
+
+namespace FlySim.Tests;
+
+public sealed class StrategyTests
+{
+    [Fact]
+    public async Task Immediate_deploy_has_observable_downtime_and_bluegreen_has_none()
+    {
+        await using var sim = new Sim();
+        TinyApp.Write(sim.AppDir, "v1");
+        await sim.DeployOkAsync();
+        var url = await sim.PublicUrlAsync() + "/version";
+
+        TinyApp.Write(sim.AppDir, "v2");
+        var immediate = await PollDuringAsync(url, () => sim.DeployOkAsync("--strategy", "immediate"));
+        Assert.True(immediate.Failures > 0, $"immediate: {immediate}");
+        Assert.Contains("v2", immediate.Bodies);
+
+        TinyApp.Write(sim.AppDir, "v3");
+        var blueGreen = await PollDuringAsync(url, () => sim.DeployOkAsync("--strategy", "bluegreen"));
+        Assert.True(blueGreen.Failures == 0, $"bluegreen: {blueGreen}");
+        Assert.Contains("v2", blueGreen.Bodies);
+        Assert.Contains("v3", blueGreen.Bodies);
+        Assert.Equal("v3", blueGreen.LastBody);
+    }
+
+    [Fact]
+    public async Task Rolling_deploy_of_a_healthy_release_has_no_downtime()
+    {
+        await using var sim = new Sim();
+        TinyApp.Write(sim.AppDir, "v1");
+        await sim.DeployOkAsync();
+        var url = await sim.PublicUrlAsync() + "/version";
+        var machineId = (await sim.RunAsync("status", "--json")).Json()["Machines"]![0]!["id"]!.GetValue<string>();
+
+        TinyApp.Write(sim.AppDir, "v2");
+        var rolling = await PollDuringAsync(url, () => sim.DeployOkAsync("--strategy", "rolling"));
+
+        Assert.True(rolling.Failures == 0, $"rolling: {rolling}");
+        Assert.Equal("v2", rolling.LastBody);
+        // Fly updates machines in place: same machine, new instance.
+        Assert.Equal(machineId, (await sim.RunAsync("status", "--json")).Json()["Machines"]![0]!["id"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Bluegreen_with_failing_checks_destroys_green_and_old_release_keeps_serving()
+    {
+        await using var sim = new Sim();
+        TinyApp.Write(sim.AppDir, "v1");
+        await sim.DeployOkAsync();
+        var url = await sim.PublicUrlAsync() + "/version";
+        var blueId = (await sim.RunAsync("status", "--json")).Json()["Machines"]![0]!["id"]!.GetValue<string>();
+
+        TinyApp.Write(sim.AppDir, "v2", healthStatus: 503);
+        CliResult? result = null;
+        var polled = await PollDuringAsync(url, async () => result = await sim.RunAsync("deploy", "--strategy", "bluegreen", "--wait-timeout", "3s"));
+
+        Assert.Equal(1, result!.ExitCode);
+        Assert.Contains("Rolling back failed deployment", result.Stdout);
+        Assert.True(polled.Failures == 0, $"bluegreen failure: {polled}");
+        Assert.DoesNotContain("v2", polled.Bodies);
+        var machine = Assert.Single((await sim.RunAsync("status", "--json")).Json()["Machines"]!.AsArray())!;
+        Assert.Equal(blueId, machine["id"]!.GetValue<string>());
+        Assert.Equal("failed", (await sim.ReleasesAsync())[0]!["Status"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Canary_proves_the_release_on_a_throwaway_machine_first()
+    {
+        await using var sim = new Sim();
+        TinyApp.Write(sim.AppDir, "v1");
+        await sim.DeployOkAsync();
+        Assert.Equal(0, (await sim.RunAsync("scale", "count", "2", "--yes")).ExitCode);
+
+        TinyApp.Write(sim.AppDir, "v2", healthStatus: 500);
+        var bad = await sim.RunAsync("deploy", "--strategy", "canary", "--wait-timeout", "3s");
+        Assert.Equal(1, bad.ExitCode);
+        Assert.Contains("Creating canary machine", bad.Stdout);
+        var machines = (await sim.RunAsync("status", "--json")).Json()["Machines"]!.AsArray();
+        Assert.Equal(2, machines.Count);
+        Assert.All(machines, m => Assert.Equal("1", m!["config"]!["metadata"]!["fly_release_version"]!.GetValue<string>()));
+
+        TinyApp.Write(sim.AppDir, "v3");
+        await sim.DeployOkAsync("--strategy", "canary");
+        machines = (await sim.RunAsync("status", "--json")).Json()["Machines"]!.AsArray();
+        Assert.Equal(2, machines.Count);
+        Assert.All(machines, m => Assert.Equal("3", m!["config"]!["metadata"]!["fly_release_version"]!.GetValue<string>()));
+    }
+
+    private sealed record PollResult(int Requests, int Failures, IReadOnlyList<string> Bodies, string? LastBody)
+    {
+        public override string ToString() => $"{Requests} requests, {Failures} failed, bodies: {string.Join(",", Bodies.Distinct())}";
+    }
+
+    /// <summary>Requests the public URL back to back while <paramref name="action"/> runs, and once after.</summary>
+    private static async Task<PollResult> PollDuringAsync(string url, Func<Task> action)
+    {
+        using var client = TinyApp.Client();
+        using var stop = new CancellationTokenSource();
+        var bodies = new List<string>();
+        var failures = 0;
+        var requests = 0;
+        var poller = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                var (status, body) = await TinyApp.GetAsync(client, url);
+                requests++;
+                if (status == HttpStatusCode.OK)
+                {
+                    bodies.Add(body);
+                }
+                else
+                {
+                    failures++;
+                }
+
+                await Task.Delay(20);
+            }
+        });
+
+        try
+        {
+            await action();
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await poller;
+        }
+
+        var (lastStatus, lastBody) = await TinyApp.GetAsync(client, url);
+        return new PollResult(requests, failures, bodies, lastStatus == HttpStatusCode.OK ? lastBody : null);
+    }
+}
