@@ -94,7 +94,7 @@ internal static class LogsCommand
                     ["event"] = new JsonObject { ["provider"] = "app" },
                 },
             };
-            invocation.Out.WriteLine(node.ToJsonString());
+            Render.JsonLine(invocation.Out, node);
             return;
         }
 

@@ -16,7 +16,15 @@ internal static class Render
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
+    private static readonly JsonSerializerOptions Compact = new()
+    {
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
+
     public static void Json(TextWriter writer, JsonNode? node) => writer.WriteLine(node?.ToJsonString(Indented) ?? "null");
+
+    /// <summary>One JSON object per line, as <c>fly logs --json</c> streams them.</summary>
+    public static void JsonLine(TextWriter writer, JsonNode node) => writer.WriteLine(node.ToJsonString(Compact));
 
     public static string Time(DateTimeOffset value) =>
         value.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);

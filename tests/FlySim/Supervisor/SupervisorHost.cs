@@ -236,9 +236,14 @@ internal sealed class SupervisorHost(StateStore store)
 
             (response, stopAfterReply) = await HandleAsync(request).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is FlyException or JsonException or IOException or InvalidOperationException)
+        catch (Exception ex)
         {
+            // Any failure becomes an error reply: the CLI reports it, and the platform keeps running.
             response = new ControlResponse { Ok = false, Error = ex.Message };
+            if (ex is not FlyException)
+            {
+                Log($"request failed: {ex}");
+            }
         }
 
         try
