@@ -180,6 +180,26 @@ public sealed class DeployTests
     }
 
     [Fact]
+    public async Task A_release_that_crashes_on_start_fails_at_once_and_its_machine_shows_stopped()
+    {
+        await using var sim = new Sim();
+        TinyApp.Write(sim.AppDir, "v1");
+        await sim.DeployOkAsync();
+
+        TinyApp.Write(sim.AppDir, "v2", crash: "model file missing");
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var result = await sim.RunAsync("deploy", "--wait-timeout", "60s", "--strategy", "rolling");
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(30), $"took {watch.Elapsed}");
+        Assert.Matches("Error: failed to update machine [0-9a-f]{14}: machine exited with code 1", result.Stderr);
+        var machine = (await sim.RunAsync("status", "--json")).Json()["Machines"]![0]!;
+        Assert.Equal("stopped", machine["state"]!.GetValue<string>());
+        Assert.Contains("ERROR model file missing", (await sim.RunAsync("logs", "--no-tail")).Stdout);
+        Assert.Equal("failed", (await sim.ReleasesAsync())[0]!["Status"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task Scale_count_and_memory_change_the_machines()
     {
         await using var sim = new Sim();

@@ -24,6 +24,9 @@ internal static class TinyApp
 
         VERSION = read("VERSION", "v0")
         HEALTH = int(read("HEALTH", "200"))
+        if read("CRASH"):
+            print("ERROR " + read("CRASH"), file=sys.stderr, flush=True)
+            sys.exit(1)
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_GET(self):
@@ -59,12 +62,22 @@ internal static class TinyApp
         CMD ["python3", "server.py", "--host", "0.0.0.0", "--port", "8000"]
         """;
 
-    public static void Write(string dir, string version, string? releaseCommand = null, int healthStatus = 200, string extraToml = "")
+    public static void Write(string dir, string version, string? releaseCommand = null, int healthStatus = 200, string extraToml = "", string? crash = null)
     {
         Directory.CreateDirectory(dir);
         File.WriteAllText(Path.Combine(dir, "server.py"), Server);
         File.WriteAllText(Path.Combine(dir, "Dockerfile"), Dockerfile);
         File.WriteAllText(Path.Combine(dir, "VERSION"), version);
+        var crashFile = Path.Combine(dir, "CRASH");
+        if (crash is null)
+        {
+            File.Delete(crashFile);
+        }
+        else
+        {
+            File.WriteAllText(crashFile, crash);
+        }
+
         var health = Path.Combine(dir, "HEALTH");
         if (healthStatus == 200)
         {

@@ -106,6 +106,37 @@ internal sealed partial class Fleet(StateStore store, SupervisorClient superviso
         await StopInstancesAsync(orphans, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Marks machines whose process already ended as stopped. The supervisor records exits itself, but
+    /// only for instances a record points at: one that crashed before the CLI saved it would look started.
+    /// </summary>
+    public async Task ReconcileAsync(IEnumerable<string> instanceIds, CancellationToken cancellationToken)
+    {
+        var statuses = await Supervisor.StatusAsync(instanceIds, cancellationToken).ConfigureAwait(false);
+        var ended = statuses.Where(s => s.State is "exited" or "stopped" or "unknown").ToDictionary(s => s.InstanceId, StringComparer.Ordinal);
+        if (ended.Count == 0)
+        {
+            return;
+        }
+
+        using var _ = await store.LockAsync(cancellationToken).ConfigureAwait(false);
+        var machines = store.ReadMachines(App.Name);
+        var changed = false;
+        for (var i = 0; i < machines.Count; i++)
+        {
+            if (machines[i].State == "started" && ended.TryGetValue(machines[i].InstanceId, out var status))
+            {
+                machines[i] = machines[i] with { State = "stopped", ExitCode = status.ExitCode, UpdatedAt = DateTimeOffset.UtcNow };
+                changed = true;
+            }
+        }
+
+        if (changed)
+        {
+            store.WriteMachines(App.Name, machines);
+        }
+    }
+
     /// <summary>Points the public proxy at every started machine marked as serving.</summary>
     public async Task RouteAsync(CancellationToken cancellationToken)
     {

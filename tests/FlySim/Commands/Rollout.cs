@@ -58,6 +58,7 @@ internal sealed class Rollout(Fleet fleet, TextWriter output, TimeSpan waitTimeo
         }
 
         var result = await fleet.WaitHealthyAsync(machines, DateTime.UtcNow + waitTimeout, cancellationToken).ConfigureAwait(false);
+        await fleet.ReconcileAsync(machines.Select(m => m.InstanceId), cancellationToken).ConfigureAwait(false);
         return (result.Outcome == HealthOutcome.Healthy ? null : result.Message, result.Checks);
     }
 
@@ -112,6 +113,7 @@ internal sealed class Rollout(Fleet fleet, TextWriter output, TimeSpan waitTimeo
 
             // Fly updates the machine in place either way: a failed check leaves the new version running.
             await fleet.SaveAsync(updated with { Checks = checks.GetValueOrDefault(updated.InstanceId) ?? updated.Checks }, cancellationToken).ConfigureAwait(false);
+            await fleet.ReconcileAsync([updated.InstanceId], cancellationToken).ConfigureAwait(false);
             await fleet.RouteAsync(cancellationToken).ConfigureAwait(false);
             await fleet.StopInstancesAsync([machine.InstanceId], cancellationToken).ConfigureAwait(false);
             if (error is not null)
