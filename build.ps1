@@ -20,11 +20,12 @@ if (-not (Get-Command dotnet -ErrorAction SilentlyContinue)) {
 }
 
 function Get-SourcesStamp {
-    $excluded = @('build/bin/', 'build/obj/', 'build/node_modules/')
+    $excluded = @('build/bin/', 'build/obj/')
     $files = [System.Collections.Generic.List[string]]::new()
     foreach ($file in Get-ChildItem -Path (Join-Path $root 'build') -Recurse -File -Force) {
         $relative = [System.IO.Path]::GetRelativePath($root, $file.FullName).Replace('\', '/')
-        if (-not ($excluded | Where-Object { $relative.StartsWith($_, [StringComparison]::Ordinal) })) {
+        $skip = ($excluded | Where-Object { $relative.StartsWith($_, [StringComparison]::Ordinal) }) -or $relative.Contains('/node_modules/')
+        if (-not $skip) {
             $files.Add($relative)
         }
     }

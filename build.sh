@@ -25,7 +25,7 @@ sources_stamp() {
     cd "$root"
     {
       find build -type f \
-        -not -path 'build/bin/*' -not -path 'build/obj/*' -not -path 'build/node_modules/*' -print0
+        -not -path 'build/bin/*' -not -path 'build/obj/*' -not -path '*/node_modules/*' -print0
       for extra in global.json Directory.Build.props Directory.Packages.props NuGet.config nuget.config; do
         if [ -f "$extra" ]; then printf '%s\0' "$extra"; fi
       done

@@ -12,7 +12,9 @@ public sealed record DeployArguments(
     string? Strategy,
     bool Force,
     bool Resume,
-    bool BreakLock)
+    bool BreakLock,
+    bool AllowDirty,
+    bool LocalBuild)
 {
     public const string DefaultTarget = "Validate";
 
@@ -27,6 +29,8 @@ public sealed record DeployArguments(
         new("force", null, "Skip the pre-deploy checks (Validate), like the runbook's '/deploy backend --force'. Says so loudly."),
         new("resume", null, "Continue the last unfinished run, skipping the steps it finished for the same commit and config."),
         new("break-lock", null, "Clear a stale deploy lock (its process is gone, or it is older than the lock TTL). A live lock is never broken."),
+        new("allow-dirty", null, "Deploy a backend work tree with uncommitted changes (a warning instead of a failed check)."),
+        new("local-build", null, "Build the image with the local Docker engine (docker build in Validate, flyctl deploy --local-only) instead of Fly's remote builder."),
     ];
 
     public static DeployArguments Parse(ICakeArguments arguments, string workingDirectory)
@@ -55,6 +59,8 @@ public sealed record DeployArguments(
             Strategy: strategy?.ToLowerInvariant(),
             Force: Flag("force"),
             Resume: Flag("resume"),
-            BreakLock: Flag("break-lock"));
+            BreakLock: Flag("break-lock"),
+            AllowDirty: Flag("allow-dirty"),
+            LocalBuild: Flag("local-build"));
     }
 }

@@ -1,4 +1,6 @@
 using Cake.Core;
+using DeployBuild.Checks;
+using DeployBuild.Fly;
 using DeployBuild.Process;
 using DeployBuild.Settings;
 using DeployBuild.State;
@@ -12,6 +14,8 @@ namespace DeployBuild;
 public sealed class DeployContext : FrostingContext
 {
     private readonly Lazy<DeploySettings> _settings;
+    private readonly Lazy<FlyCli> _fly;
+    private readonly Lazy<NpmTools> _npm;
 
     public DeployContext(ICakeContext context, SecretMasker masker)
         : base(context)
@@ -22,6 +26,8 @@ public sealed class DeployContext : FrostingContext
         Commands = new CommandRunner(context.Log, masker);
         _settings = new Lazy<DeploySettings>(() =>
             SettingsLoader.Load(Options.ConfigDirectory, WorkingDirectory, Options.Backend));
+        _fly = new Lazy<FlyCli>(() => new FlyCli(Commands, FlyctlLocator.Resolve(Options.Flyctl, System.Environment.GetEnvironmentVariable), Settings.App));
+        _npm = new Lazy<NpmTools>(() => new NpmTools(this, NpmTools.Locate()));
     }
 
     public string WorkingDirectory { get; }
@@ -32,6 +38,15 @@ public sealed class DeployContext : FrostingContext
     public DeploySettings Settings => _settings.Value;
 
     public SecretMasker Masker { get; }
+
+    /// <summary>flyctl for the app; resolving it throws with install instructions when it is missing.</summary>
+    public FlyCli Fly => _fly.Value;
+
+    /// <summary>The build's npm tools (squawk, dockerfilelint).</summary>
+    public NpmTools NpmTools => _npm.Value;
+
+    /// <summary>The pre-deploy checks' results, once Validate ran (for the report).</summary>
+    public IReadOnlyList<CheckResult>? ValidationResults { get; internal set; }
 
     public CommandRunner Commands { get; }
 
@@ -52,6 +67,18 @@ public sealed class DeployContext : FrostingContext
     public string Strategy => Options.Strategy ?? Settings.Strategy ?? Settings.Fly.Strategy ?? "immediate";
 
     public string StateDirectory => Options.StateDirectory;
+
+    /// <summary>What the pre-deploy checks share, for this run.</summary>
+    public CheckContext CreateCheckContext() => new(
+        Settings,
+        Commands,
+        System.Environment.GetEnvironmentVariable,
+        () => Fly,
+        Strategy,
+        Options.AllowDirty || Settings.Validate.AllowDirty,
+        Options.LocalBuild,
+        NpmTools,
+        Journal?.Directory ?? Path.Combine(StateDirectory, "scratch"));
 
     /// <summary>Shows a path relative to where the build was started, when it is inside it.</summary>
     public string Display(string path) => SettingsLoader.Display(WorkingDirectory, path);

@@ -1,4 +1,5 @@
 using Cake.Common.Diagnostics;
+using DeployBuild.Checks;
 
 namespace DeployBuild.Tasks;
 
@@ -21,8 +22,35 @@ public sealed class Validate : DeployStep, IPlannedTask<DeployContext>
         return base.ShouldRun(context);
     }
 
-    public override Task RunAsync(DeployContext context) =>
-        throw new NotImplementedException("Validate is not implemented yet (issue #4: the pre-deploy checks).");
+    public override async Task RunAsync(DeployContext context)
+    {
+        context.Information("Running {0} pre-deploy checks concurrently...", ValidationRunner.DefaultChecks().Count);
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var results = await ValidationRunner.RunAsync(ValidationRunner.DefaultChecks(), context.CreateCheckContext(), CancellationToken.None);
+        var wall = watch.Elapsed;
+        context.ValidationResults = results;
+        ValidationRunner.Print(context.Log, results);
+        foreach (var result in results)
+        {
+            context.Journal?.Record(Name, $"check.{result.Name}", $"{ValidationRunner.Label(result.Outcome)}: {result.Summary}");
+            context.Journal?.Record(Name, $"check.{result.Name}.seconds", result.Duration.TotalSeconds.ToString("0.000", System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        context.Journal?.Record(Name, "checks.wall_seconds", wall.TotalSeconds.ToString("0.000", System.Globalization.CultureInfo.InvariantCulture));
+        context.Information("Checks took {0:0.0} s (slowest {1:0.0} s, {2:0.0} s if run one after another).",
+            wall.TotalSeconds, results.Max(r => r.Duration.TotalSeconds), results.Sum(r => r.Duration.TotalSeconds));
+
+        var failed = results.Where(r => r.Outcome == CheckOutcome.Fail).Select(r => r.Name).ToList();
+        if (failed.Count > 0)
+        {
+            throw new ValidationFailedException(
+                $"Validate failed: {string.Join(", ", failed)}. Nothing was changed. Fix the findings above and run again " +
+                "(or, knowing the risk, deploy with --force).");
+        }
+
+        var warnings = results.Count(r => r.Outcome == CheckOutcome.Warn);
+        context.Information(warnings == 0 ? "Every pre-deploy check passed." : $"Every pre-deploy check passed ({warnings} with warnings).");
+    }
 
     public IEnumerable<string> Plan(DeployContext context)
     {
@@ -37,3 +65,6 @@ public sealed class Validate : DeployStep, IPlannedTask<DeployContext>
         yield return "flyctl auth whoami; pg_dump --version";
     }
 }
+
+/// <summary>A pre-deploy check failed: the run stops before anything changes.</summary>
+public sealed class ValidationFailedException(string message) : Exception(message);

@@ -154,13 +154,13 @@ public sealed class BuildCliTests
     {
         using var folder = new ConfigFolder();
 
-        var result = await Build(folder, "--target=Validate");
+        var result = await Build(folder, "--target=Backup", "--exclusive");
 
         Assert.Equal(1, result.ExitCode);
-        Assert.Contains("Validate is not implemented yet", result.Output);
+        Assert.Contains("Backup is not implemented yet", result.Output);
         var journal = ReadJournal(folder);
         Assert.Equal("failed", journal.Data.Status);
-        Assert.Equal("failed", journal.Data.Steps["Validate"].Status);
+        Assert.Equal("failed", journal.Data.Steps["Backup"].Status);
     }
 
     [Fact]
@@ -208,7 +208,7 @@ public sealed class BuildCliTests
 
         var broken = await Build(folder, "--target=Deploy", "--break-lock");
         Assert.Contains("Clearing the stale deploy lock of run dead-run", broken.Output);
-        Assert.Contains("Validate is not implemented yet", broken.Output);
+        Assert.Contains("pre-deploy checks concurrently", broken.Output);
         Assert.False(File.Exists(DeployLock.PathIn(folder.StateDir)), "the run must release the lock it took");
     }
 
@@ -222,7 +222,8 @@ public sealed class BuildCliTests
         var result = await Build(folder, "--target=Validate");
 
         Assert.DoesNotContain("holds the lock", result.Output);
-        Assert.Contains("Validate is not implemented yet", result.Output);
+        Assert.Contains("pre-deploy checks concurrently", result.Output);
+        Assert.True(File.Exists(DeployLock.PathIn(folder.StateDir)), "the holder's lock must still be there");
     }
 
     [Fact]
@@ -300,7 +301,7 @@ public sealed class BuildCliTests
         var result = await Build(folder, "--target=Backup", "--force");
 
         Assert.Contains("--force: SKIPPING THE PRE-DEPLOY CHECKS", result.Output);
-        Assert.DoesNotContain("Validate is not implemented", result.Output);
+        Assert.DoesNotContain("pre-deploy checks concurrently", result.Output);
         Assert.Contains("Backup is not implemented yet", result.Output);
         Assert.Equal("skipped", ReadJournal(folder).Data.Steps["Validate"].Status);
     }

@@ -1,0 +1,60 @@
+using DeployBuild.Database;
+using DeployBuild.Fly;
+using DeployBuild.Process;
+using DeployBuild.Settings;
+
+namespace DeployBuild.Checks;
+
+/// <summary>What the checks share: settings, tools, and values that several checks need once.</summary>
+public sealed class CheckContext
+{
+    private readonly Lazy<Task<string?>> _revision;
+
+    public CheckContext(DeploySettings settings, CommandRunner commands, Func<string, string?> environment,
+        Func<FlyCli> fly, string strategy, bool allowDirty, bool localBuild, NpmTools tools, string workDirectory)
+    {
+        Settings = settings;
+        Commands = commands;
+        Environment = environment;
+        Strategy = strategy;
+        AllowDirty = allowDirty;
+        LocalBuild = localBuild;
+        Tools = tools;
+        WorkDirectory = workDirectory;
+        _fly = new Lazy<FlyCli>(fly);
+        Alembic = new Alembic(commands, settings.BackendPath, settings.Migrations, DatabaseUrl);
+        _revision = new Lazy<Task<string?>>(() => Alembic.CurrentAsync(CancellationToken.None));
+    }
+
+    private readonly Lazy<FlyCli> _fly;
+
+    public DeploySettings Settings { get; }
+
+    public CommandRunner Commands { get; }
+
+    public Func<string, string?> Environment { get; }
+
+    /// <summary>The strategy this deploy will use (--strategy, deploy.toml, fly.toml).</summary>
+    public string Strategy { get; }
+
+    public bool AllowDirty { get; }
+
+    public bool LocalBuild { get; }
+
+    /// <summary>The build's npm tools (squawk, dockerfilelint).</summary>
+    public NpmTools Tools { get; }
+
+    /// <summary>Where checks leave artifacts worth reading afterwards (the pending migrations' SQL): the run folder.</summary>
+    public string WorkDirectory { get; }
+
+    /// <summary>flyctl; resolving it throws <see cref="ToolNotFoundException"/> when it is not installed.</summary>
+    public FlyCli Fly => _fly.Value;
+
+    public Alembic Alembic { get; }
+
+    /// <summary>The database URL from the environment variable deploy.toml names, if set.</summary>
+    public string? DatabaseUrl => Environment(Settings.Database.UrlEnv) is { Length: > 0 } url ? url : null;
+
+    /// <summary>The database's Alembic revision (null: never migrated), read once for every check.</summary>
+    public Task<string?> CurrentRevisionAsync() => _revision.Value;
+}

@@ -1,0 +1,91 @@
+using System.Text.Json.Serialization;
+
+namespace DeployBuild.Fly;
+
+/// <summary>One entry of <c>flyctl secrets list --json</c>: names and digests, never values.</summary>
+public sealed record FlySecret(
+    [property: JsonPropertyName("name")] string Name,
+    [property: JsonPropertyName("digest")] string? Digest,
+    [property: JsonPropertyName("created_at")] string? CreatedAt);
+
+public sealed record FlyUser(
+    [property: JsonPropertyName("ID")] string? Id,
+    [property: JsonPropertyName("Email")] string? Email,
+    [property: JsonPropertyName("Name")] string? Name);
+
+/// <summary>One entry of <c>flyctl releases --json</c> (PascalCase keys, newest first).</summary>
+public sealed record FlyRelease(
+    [property: JsonPropertyName("ID")] string? Id,
+    [property: JsonPropertyName("Version")] int Version,
+    [property: JsonPropertyName("Stable")] bool Stable,
+    [property: JsonPropertyName("Status")] string? Status,
+    [property: JsonPropertyName("Description")] string? Description,
+    [property: JsonPropertyName("Reason")] string? Reason,
+    [property: JsonPropertyName("ImageRef")] string? ImageRef,
+    [property: JsonPropertyName("CreatedAt")] DateTimeOffset? CreatedAt,
+    [property: JsonPropertyName("User")] FlyUser? User);
+
+public sealed record FlyImageRef(
+    [property: JsonPropertyName("registry")] string? Registry,
+    [property: JsonPropertyName("repository")] string? Repository,
+    [property: JsonPropertyName("tag")] string? Tag,
+    [property: JsonPropertyName("digest")] string? Digest)
+{
+    /// <summary>The reference flyctl deploy --image accepts.</summary>
+    public string? Reference =>
+        Repository is null ? null : $"{(string.IsNullOrEmpty(Registry) ? string.Empty : Registry + "/")}{Repository}:{Tag}";
+}
+
+public sealed record FlyCheckStatus(
+    [property: JsonPropertyName("name")] string? Name,
+    [property: JsonPropertyName("status")] string? Status,
+    [property: JsonPropertyName("output")] string? Output);
+
+public sealed record FlyMachineMetadata(
+    [property: JsonPropertyName("fly_release_version")] string? ReleaseVersion,
+    [property: JsonPropertyName("fly_process_group")] string? ProcessGroup);
+
+public sealed record FlyGuest(
+    [property: JsonPropertyName("memory_mb")] int? MemoryMb,
+    [property: JsonPropertyName("cpus")] int? Cpus,
+    [property: JsonPropertyName("cpu_kind")] string? CpuKind);
+
+public sealed record FlyMachineConfig(
+    [property: JsonPropertyName("image")] string? Image,
+    [property: JsonPropertyName("metadata")] FlyMachineMetadata? Metadata,
+    [property: JsonPropertyName("guest")] FlyGuest? Guest);
+
+public sealed record FlyMachine(
+    [property: JsonPropertyName("id")] string Id,
+    [property: JsonPropertyName("name")] string? Name,
+    [property: JsonPropertyName("state")] string? State,
+    [property: JsonPropertyName("region")] string? Region,
+    [property: JsonPropertyName("image_ref")] FlyImageRef? ImageRef,
+    [property: JsonPropertyName("config")] FlyMachineConfig? Config,
+    [property: JsonPropertyName("checks")] IReadOnlyList<FlyCheckStatus>? Checks,
+    [property: JsonPropertyName("updated_at")] DateTimeOffset? UpdatedAt)
+{
+    public int? ReleaseVersion =>
+        int.TryParse(Config?.Metadata?.ReleaseVersion, out var version) ? version : null;
+
+    public bool ChecksPassing => Checks is null || Checks.All(c => string.Equals(c.Status, "passing", StringComparison.OrdinalIgnoreCase));
+}
+
+/// <summary><c>flyctl status --json</c>.</summary>
+public sealed record FlyStatus(
+    [property: JsonPropertyName("ID")] string? Id,
+    [property: JsonPropertyName("Name")] string? Name,
+    [property: JsonPropertyName("Deployed")] bool Deployed,
+    [property: JsonPropertyName("Status")] string? Status,
+    [property: JsonPropertyName("Hostname")] string? Hostname,
+    [property: JsonPropertyName("Version")] int Version,
+    [property: JsonPropertyName("AppURL")] string? AppUrl,
+    [property: JsonPropertyName("Machines")] IReadOnlyList<FlyMachine>? Machines);
+
+/// <summary>One line of <c>flyctl logs --no-tail --json</c>.</summary>
+public sealed record FlyLogLine(
+    [property: JsonPropertyName("timestamp")] DateTimeOffset? Timestamp,
+    [property: JsonPropertyName("message")] string? Message,
+    [property: JsonPropertyName("level")] string? Level,
+    [property: JsonPropertyName("instance")] string? Instance,
+    [property: JsonPropertyName("region")] string? Region);

@@ -1,0 +1,146 @@
+using DeployBuild.State;
+using DeployBuild.TestBed;
+using DeployBuild.Tests.Support;
+
+namespace DeployBuild.Tests.Validate;
+
+/// <summary>
+/// --target=Validate against the test bed: the sample backend passes, each broken variant fails
+/// on the check that owns the problem, and nothing anywhere changes.
+/// </summary>
+public sealed class ValidateTests
+{
+    [Fact]
+    public async Task Sample_backend_passes_every_check_and_Validate_changes_nothing()
+    {
+        await using var bed = await DeployBed.CreateAsync();
+        await bed.Backend.ApplyAsync("next-release");
+        var rows = bed.Database.Snapshot();
+        var schema = bed.Database.Schema();
+        var files = TreeSnapshot.Take(bed.Root, bed.StateDir);
+        var backendFiles = TreeSnapshot.Take(bed.Backend.Root);
+        var gitStatus = (await bed.Backend.GitAsync("status", "--porcelain", "--ignored")).Stdout;
+        var secrets = (await bed.Fly.SucceedAsync("secrets", "list", "--json", "-a", bed.App)).Stdout;
+        var releases = (await bed.Fly.SucceedAsync("releases", "--json", "-a", bed.App)).Stdout;
+
+        var result = await bed.BuildAsync("--target=Validate");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        foreach (var check in new[] { "Backend tests", "Python syntax", "Migrations", "Dockerfile", "fly.toml", "Secrets", "Git", "Tooling" })
+        {
+            Assert.Matches($@"(?m)^{System.Text.RegularExpressions.Regex.Escape(check)}\s+(pass|warn)\s+\d+\.\d s", result.Stdout);
+        }
+
+        Assert.Contains("1 pending (0003 -> 0004): 0004", result.Stdout);
+        Assert.Contains("Every pre-deploy check passed", result.Stdout);
+        Assert.Contains("optional secrets not set", result.Stdout);
+
+        Assert.Equal(rows, bed.Database.Snapshot());
+        Assert.Equal(schema, bed.Database.Schema());
+        Assert.Equal(files, TreeSnapshot.Take(bed.Root, bed.StateDir));
+        Assert.Equal(backendFiles, TreeSnapshot.Take(bed.Backend.Root));
+        Assert.Equal(gitStatus, (await bed.Backend.GitAsync("status", "--porcelain", "--ignored")).Stdout);
+        Assert.Equal(secrets, (await bed.Fly.SucceedAsync("secrets", "list", "--json", "-a", bed.App)).Stdout);
+        Assert.Equal(releases, (await bed.Fly.SucceedAsync("releases", "--json", "-a", bed.App)).Stdout);
+
+        var journal = RunJournal.Open(Directory.GetFiles(Path.Combine(bed.StateDir, "runs"), "journal.json", SearchOption.AllDirectories).Single(), s => s, TimeProvider.System);
+        Assert.Equal("succeeded", journal.Data.Status);
+        Assert.StartsWith("pass:", journal.Output("Validate", "check.Backend tests"));
+        Assert.DoesNotContain(bed.Secrets["JWT_SECRET"], result.Output);
+        Assert.DoesNotContain(bed.Database.Cluster.Password, result.Output);
+    }
+
+    [Fact]
+    public async Task Broken_test_fails_naming_the_test()
+    {
+        await using var bed = await DeployBed.CreateAsync("broken-test");
+
+        var result = await bed.BuildAsync("--target=Validate");
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Matches(@"(?m)^Backend tests\s+FAIL", result.Stdout);
+        Assert.Contains("FAIL FAILED tests/test_totals.py::test_broken_total_calories", result.Output);
+        Assert.Contains("Validate failed: Backend tests. Nothing was changed.", result.Output);
+    }
+
+    [Fact]
+    public async Task Syntax_error_fails_with_file_and_line()
+    {
+        await using var bed = await DeployBed.CreateAsync("syntax-error");
+
+        var result = await bed.BuildAsync("--target=Validate");
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Matches(@"(?m)^Python syntax\s+FAIL", result.Stdout);
+        Assert.Matches(@"FAIL app/exports\.py:\d+: SyntaxError", result.Output);
+        Assert.Matches(@"(?m)^Backend tests\s+pass", result.Stdout);
+    }
+
+    [Fact]
+    public async Task Multiple_heads_fail_naming_them_with_the_merge_command()
+    {
+        await using var bed = await DeployBed.CreateAsync("multiple-heads");
+
+        var result = await bed.BuildAsync("--target=Validate");
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("2 Alembic heads: 0004a, 0004b", result.Output);
+        Assert.Contains("merge -m \"merge heads\" 0004a 0004b", result.Output);
+    }
+
+    [Fact]
+    public async Task Irreversible_downgrade_is_a_warning_that_points_at_the_backup()
+    {
+        await using var bed = await DeployBed.CreateAsync();
+        await bed.Backend.ApplyAsync("irreversible-downgrade");
+
+        var result = await bed.BuildAsync("--target=Validate");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Matches(@"(?m)^Migrations\s+warn", result.Stdout);
+        Assert.Contains("revision 0004 cannot be downgraded", result.Output);
+        Assert.Contains("only be put back from the backup", result.Output);
+    }
+
+    [Fact]
+    public async Task Blocking_squawk_rule_fails_the_migration_that_breaks_the_running_code()
+    {
+        await using var bed = await DeployBed.CreateAsync();
+        File.WriteAllText(Path.Combine(bed.Backend.Root, "migrations", "versions", "0004_drop_category.py"), """
+            from alembic import op
+            import sqlalchemy as sa
+
+            revision = "0004"
+            down_revision = "0003"
+            branch_labels = None
+            depends_on = None
+
+
+            def upgrade():
+                op.drop_column("foods", "category")
+
+
+            def downgrade():
+                op.add_column("foods", sa.Column("category", sa.String(32), nullable=True))
+            """);
+        await bed.Backend.CommitAsync("drop foods.category");
+
+        var result = await bed.BuildAsync("--target=Validate");
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("squawk ban-drop-column in revision 0004", result.Output);
+        Assert.Contains("pending-migrations.sql:", result.Output);
+    }
+
+    [Fact]
+    public async Task Database_on_a_revision_this_code_does_not_know_fails()
+    {
+        await using var bed = await DeployBed.CreateAsync();
+        bed.Database.Execute("UPDATE alembic_version SET version_num = '9fe1c0de'");
+
+        var result = await bed.BuildAsync("--target=Validate");
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("the database is at revision 9fe1c0de, which this code does not know", result.Output);
+    }
+}

@@ -1,0 +1,178 @@
+using System.Security.Cryptography;
+
+namespace DeployBuild.TestBed;
+
+/// <summary>
+/// Everything a deploy needs, for one test: a sample backend repository, a database in the
+/// shared throwaway cluster, a simulated Fly platform with the app and its secrets, and a config
+/// folder (deploy.toml, fly.toml) for the build. <see cref="BuildAsync"/> runs ./build.sh against it.
+/// Secret values are generated per test.
+/// </summary>
+public sealed class DeployBed : IAsyncDisposable
+{
+    private DeployBed(SampleBackend backend, TestDatabase database, FlySimulator fly, string root, string app)
+    {
+        Backend = backend;
+        Database = database;
+        Fly = fly;
+        Root = root;
+        App = app;
+        Secrets = new Dictionary<string, string>
+        {
+            ["DATABASE_URL"] = database.Url,
+            ["JWT_SECRET"] = "jwt-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)),
+            ["HUGGINGFACE_TOKEN"] = "hf-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)),
+        };
+    }
+
+    public SampleBackend Backend { get; }
+
+    public TestDatabase Database { get; }
+
+    public FlySimulator Fly { get; }
+
+    public string Root { get; }
+
+    public string App { get; }
+
+    public string ConfigDir => Path.Combine(Root, "config");
+
+    public string StateDir => Path.Combine(Root, "state");
+
+    public string DeployToml => Path.Combine(ConfigDir, "deploy.toml");
+
+    public string FlyToml => Path.Combine(ConfigDir, "fly.toml");
+
+    /// <summary>Values of the app's secrets (set on the simulated app, and in the build's environment).</summary>
+    public Dictionary<string, string> Secrets { get; }
+
+    /// <summary>Extra variables for the build process (null removes one).</summary>
+    public Dictionary<string, string?> Environment { get; } = new();
+
+    /// <param name="variant">A sample-backend variant for the first commit (default: the base backend).</param>
+    /// <param name="migrated">Bring the database to the base backend's head (0003) with seed rows first, as production would be.</param>
+    /// <param name="createApp">Create the Fly app and set its secrets.</param>
+    public static async Task<DeployBed> CreateAsync(string? variant = null, bool migrated = true, bool createApp = true, int seedRows = 200)
+    {
+        var root = Directory.CreateTempSubdirectory("deploy-testbed-bed-").FullName;
+        var backend = await SampleBackend.CreateAsync(variant);
+        var database = PostgresCluster.Shared.CreateDatabase("bed");
+        var fly = new FlySimulator();
+        var app = "sample-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3));
+        var bed = new DeployBed(backend, database, fly, root, app);
+        Directory.CreateDirectory(bed.ConfigDir);
+        File.WriteAllText(bed.FlyToml, FlyTomlText(app));
+        File.WriteAllText(bed.DeployToml, DeployTomlText(app));
+        if (migrated)
+        {
+            using var production = await SampleBackend.CreateAsync();
+            Ensure(await production.AlembicAsync(database.Url, "upgrade", "head"));
+            if (seedRows > 0)
+            {
+                Ensure(await production.SeedAsync(database.Url, seedRows));
+            }
+        }
+
+        if (createApp)
+        {
+            await fly.CreateAppAsync(app, bed.Secrets);
+        }
+
+        return bed;
+    }
+
+    public static string FlyTomlText(string app) =>
+        $$"""
+        app = "{{app}}"
+        primary_region = "cdg"
+
+        [env]
+          PORT = "8000"
+
+        [http_service]
+          internal_port = 8000
+          force_https = true
+          auto_stop_machines = "off"
+          min_machines_running = 1
+
+          [[http_service.checks]]
+            interval = "10s"
+            grace_period = "2s"
+            method = "GET"
+            path = "/health"
+            timeout = "2s"
+
+        [[vm]]
+          memory = "512mb"
+        """;
+
+    public static string DeployTomlText(string app) =>
+        $$"""
+        app = "{{app}}"
+
+        [secrets]
+        required = ["DATABASE_URL", "JWT_SECRET", "HUGGINGFACE_TOKEN"]
+        optional = ["USDA_API_KEY"]
+
+        [tests]
+        timeout = "5m"
+
+        [verify]
+        deadline = "30s"
+        poll_interval = "250ms"
+        latency_samples = 10
+        """;
+
+    public void EditDeployToml(Func<string, string> change) => File.WriteAllText(DeployToml, change(File.ReadAllText(DeployToml)));
+
+    public void EditFlyToml(Func<string, string> change) => File.WriteAllText(FlyToml, change(File.ReadAllText(FlyToml)));
+
+    /// <summary>Runs ./build.sh against this bed with the given arguments.</summary>
+    public Task<ProcessResult> BuildAsync(params string[] args)
+    {
+        var environment = new Dictionary<string, string?>(Fly.Environment);
+        foreach (var (name, value) in Secrets)
+        {
+            environment[name] = value;
+        }
+
+        foreach (var (name, value) in Environment)
+        {
+            environment[name] = value;
+        }
+
+        return ProcessRunner.RunAsync("bash", [
+            RepoPaths.Path("build.sh"),
+            $"--config={ConfigDir}",
+            $"--backend={Backend.Root}",
+            $"--flyctl={FlySimulator.Wrapper}",
+            $"--state-dir={StateDir}",
+            .. args,
+        ], Root, environment, TimeSpan.FromMinutes(10));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Fly.DisposeAsync();
+        Database.Dispose();
+        Backend.Dispose();
+        try
+        {
+            Directory.Delete(Root, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+
+    private static void Ensure(ProcessResult result)
+    {
+        if (result.ExitCode != 0)
+        {
+            throw new InvalidOperationException(result.ToString());
+        }
+    }
+}

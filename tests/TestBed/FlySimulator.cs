@@ -1,0 +1,96 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace DeployBuild.TestBed;
+
+/// <summary>
+/// One simulated Fly platform for a test: a state folder and the flyctl simulator run through its
+/// wrapper (tests/FlySim/flyctl), as the build runs it. Disposing stops every process it started.
+/// </summary>
+public sealed class FlySimulator : IAsyncDisposable
+{
+    public FlySimulator()
+    {
+        Root = Directory.CreateTempSubdirectory("deploy-testbed-fly-").FullName;
+        StateDir = Path.Combine(Root, "state");
+        Directory.CreateDirectory(StateDir);
+    }
+
+    public string Root { get; }
+
+    public string StateDir { get; }
+
+    /// <summary>What the build's --flyctl points at.</summary>
+    public static string Wrapper => RepoPaths.Path("tests", "FlySim", "flyctl");
+
+    /// <summary>The simulator built in this test run's configuration.</summary>
+    public static string Dll { get; } = FindDll();
+
+    /// <summary>Variables every process that talks to this platform needs.</summary>
+    public IReadOnlyDictionary<string, string?> Environment => new Dictionary<string, string?>
+    {
+        ["FLYSIM_STATE_DIR"] = StateDir,
+        ["FLYSIM_DLL"] = Dll,
+    };
+
+    public Task<ProcessResult> RunAsync(params string[] args) => RunAsync(null, args);
+
+    public Task<ProcessResult> RunAsync(string? stdin, params string[] args) =>
+        ProcessRunner.RunAsync(Wrapper, args, Root, new Dictionary<string, string?>(Environment), TimeSpan.FromMinutes(3), stdin);
+
+    public async Task<ProcessResult> SucceedAsync(params string[] args) => Ensure(await RunAsync(args), args);
+
+    public async Task<ProcessResult> SucceedWithInputAsync(string stdin, params string[] args) => Ensure(await RunAsync(stdin, args), args);
+
+    public async Task<JsonNode> JsonAsync(params string[] args) =>
+        JsonNode.Parse((await SucceedAsync(args)).Stdout) ?? throw new InvalidOperationException("no JSON");
+
+    /// <summary>Writes <c>faults.json</c>: the next deploys misbehave as it says.</summary>
+    public void InjectFaults(object faults) =>
+        File.WriteAllText(Path.Combine(StateDir, "faults.json"), JsonSerializer.Serialize(faults));
+
+    /// <summary>Creates the app and sets its secrets through stdin, as an operator would.</summary>
+    public async Task CreateAppAsync(string app, IReadOnlyDictionary<string, string> secrets)
+    {
+        await SucceedAsync("apps", "create", app);
+        if (secrets.Count > 0)
+        {
+            var lines = string.Join('\n', secrets.Select(s => $"{s.Key}=\"{s.Value}\""));
+            await SucceedWithInputAsync(lines + "\n", "secrets", "import", "-a", app);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            await RunAsync("sim", "down");
+        }
+        catch (TimeoutException)
+        {
+        }
+
+        try
+        {
+            Directory.Delete(Root, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+
+    private static ProcessResult Ensure(ProcessResult result, string[] args) =>
+        result.ExitCode == 0 ? result : throw new InvalidOperationException($"flyctl {string.Join(' ', args)} failed: {result}");
+
+    private static string FindDll()
+    {
+        var configuration = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Parent?.Name ?? "Debug";
+        var dll = RepoPaths.Path("tests", "FlySim", "bin", configuration, "net10.0", "FlySim.dll");
+        return File.Exists(dll)
+            ? dll
+            : throw new InvalidOperationException($"The flyctl simulator is not built ({dll}); build Deploy.slnx first.");
+    }
+}
