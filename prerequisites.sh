@@ -45,6 +45,13 @@ fi
 dotnet tool restore >/dev/null
 echo "dotnet tools restored (pwsh $(dotnet pwsh -NoProfile -Command '$PSVersionTable.PSVersion.ToString()'))."
 
+# The build's npm tools (squawk, dockerfilelint), pinned by build/tools/package-lock.json.
+if [ ! -x build/tools/node_modules/.bin/squawk ] || [ ! -x build/tools/node_modules/.bin/dockerfilelint ] || \
+   [ build/tools/package-lock.json -nt build/tools/node_modules/.package-lock.json ]; then
+  npm ci --prefix build/tools --no-audit --no-fund --loglevel=error
+fi
+echo "npm tools installed (squawk, dockerfilelint)."
+
 # The backend runs on the distribution's Python packages. A pyenv (or other) python3 first on
 # PATH lacks them; PYENV_VERSION=system makes pyenv's shim use /usr/bin/python3.
 if ! PYENV_VERSION=system python3 -c 'import fastapi, sqlalchemy, alembic, uvicorn, psycopg2, pytest, httpx' 2>/dev/null; then
