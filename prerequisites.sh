@@ -46,9 +46,12 @@ dotnet tool restore >/dev/null
 echo "dotnet tools restored (pwsh $(dotnet pwsh -NoProfile -Command '$PSVersionTable.PSVersion.ToString()'))."
 
 # The build's npm tools (squawk, dockerfilelint), pinned by build/tools/package-lock.json.
+# `npm install --no-save` rather than `npm ci`: the lock cannot list squawk's binaries for the
+# other platforms (macOS, Windows, arm64) when the registry in use serves only this one's, and
+# npm ci refuses such a lock; install still follows it for everything it lists.
 if [ ! -x build/tools/node_modules/.bin/squawk ] || [ ! -x build/tools/node_modules/.bin/dockerfilelint ] || \
    [ build/tools/package-lock.json -nt build/tools/node_modules/.package-lock.json ]; then
-  npm ci --prefix build/tools --no-audit --no-fund --loglevel=error
+  npm install --prefix build/tools --no-save --no-audit --no-fund --loglevel=error
 fi
 echo "npm tools installed (squawk, dockerfilelint)."
 

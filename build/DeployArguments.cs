@@ -14,7 +14,8 @@ public sealed record DeployArguments(
     bool Resume,
     bool BreakLock,
     bool AllowDirty,
-    bool LocalBuild)
+    bool LocalBuild,
+    bool RestoreOnFailure)
 {
     public const string DefaultTarget = "Validate";
 
@@ -30,6 +31,7 @@ public sealed record DeployArguments(
         new("resume", null, "Continue the last unfinished run, skipping the steps it finished for the same commit and config."),
         new("break-lock", null, "Clear a stale deploy lock (its process is gone, or it is older than the lock TTL). A live lock is never broken."),
         new("allow-dirty", null, "Deploy a backend work tree with uncommitted changes (a warning instead of a failed check)."),
+        new("restore-on-failure", null, "When a failed migration cannot be downgraded, restore this run's verified backup automatically (writes made since the backup are lost). Without it the build prints the pg_restore command and stops."),
         new("local-build", null, "Build the image with the local Docker engine (docker build in Validate, flyctl deploy --local-only) instead of Fly's remote builder."),
     ];
 
@@ -61,6 +63,7 @@ public sealed record DeployArguments(
             Resume: Flag("resume"),
             BreakLock: Flag("break-lock"),
             AllowDirty: Flag("allow-dirty"),
-            LocalBuild: Flag("local-build"));
+            LocalBuild: Flag("local-build"),
+            RestoreOnFailure: Flag("restore-on-failure"));
     }
 }

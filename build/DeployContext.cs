@@ -1,5 +1,6 @@
 using Cake.Core;
 using DeployBuild.Checks;
+using DeployBuild.Database;
 using DeployBuild.Fly;
 using DeployBuild.Process;
 using DeployBuild.Settings;
@@ -67,6 +68,30 @@ public sealed class DeployContext : FrostingContext
     public string Strategy => Options.Strategy ?? Settings.Strategy ?? Settings.Fly.Strategy ?? "immediate";
 
     public string StateDirectory => Options.StateDirectory;
+
+    /// <summary>The production database, from the environment variable deploy.toml names; throws with the fix when unset.</summary>
+    public PostgresUrl RequireDatabase()
+    {
+        var name = Settings.Database.UrlEnv;
+        var value = System.Environment.GetEnvironmentVariable(name);
+        if (string.IsNullOrEmpty(value))
+        {
+            throw new InvalidOperationException($"${name} is not set: export {name}=<URL of the production database, reachable from this machine> (database.url_env in deploy.toml names the variable).");
+        }
+
+        try
+        {
+            return PostgresUrl.Parse(value);
+        }
+        catch (FormatException ex)
+        {
+            throw new InvalidOperationException($"${name} is not a PostgreSQL URL: {ex.Message}");
+        }
+    }
+
+    /// <summary>Alembic in the backend folder, connected to the production database.</summary>
+    public Alembic Alembic(PostgresUrl? database) =>
+        new(Commands, Settings.BackendPath, Settings.Migrations, database is null ? null : System.Environment.GetEnvironmentVariable(Settings.Database.UrlEnv));
 
     /// <summary>What the pre-deploy checks share, for this run.</summary>
     public CheckContext CreateCheckContext() => new(

@@ -50,7 +50,7 @@ public sealed class DeployLifetime(IEnumerable<IFrostingTask> tasks) : FrostingL
         }
         else
         {
-            context.Journal = RunJournal.Create(context.StateDirectory, target, context.Commit, digest, context.Masker.Apply, context.Time);
+            context.Journal = RunJournal.Create(context.StateDirectory, target, context.Commit, digest, context.Masker.Apply, context.Time, runId);
             context.Information("Run {0}: {1} of {2}{3}.", context.Journal.RunId, target, settings.App,
                 context.Commit is null ? string.Empty : $" at commit {context.Commit[..Math.Min(12, context.Commit.Length)]}");
         }

@@ -1,12 +1,12 @@
 using Cake.Core;
 using Cake.Npm;
-using Cake.Npm.Ci;
+using Cake.Npm.Install;
 
 namespace DeployBuild.Process;
 
 /// <summary>
 /// The npm tools the build runs (squawk, dockerfilelint), pinned in build/tools/package.json and
-/// installed there with Cake.Npm's <c>npm ci</c> the first time they are needed.
+/// installed there with Cake.Npm (npm install, following the lock) the first time they are needed.
 /// </summary>
 public sealed class NpmTools(ICakeContext cake, string directory)
 {
@@ -54,8 +54,15 @@ public sealed class NpmTools(ICakeContext cake, string directory)
                 }
 
                 cake.Log.Write(Cake.Core.Diagnostics.Verbosity.Normal, Cake.Core.Diagnostics.LogLevel.Information,
-                    "Installing the build's npm tools in {0} (npm ci)...", Directory);
-                cake.NpmCi(new NpmCiSettings { WorkingDirectory = Directory });
+                    "Installing the build's npm tools in {0} (npm install)...", Directory);
+
+                // Not npm ci: the lock cannot hold squawk's binaries for other platforms when the
+                // registry serves only this one's, and npm ci refuses such a lock.
+                cake.NpmInstall(new NpmInstallSettings
+                {
+                    WorkingDirectory = Directory,
+                    ArgumentCustomization = arguments => arguments.Append("--no-save").Append("--no-audit").Append("--no-fund"),
+                });
             }
         }
         finally
@@ -65,7 +72,7 @@ public sealed class NpmTools(ICakeContext cake, string directory)
 
         return File.Exists(path)
             ? path
-            : throw new ToolNotFoundException(tool, $"npm ci in {Directory} did not install it. {ToolHints.For(tool)}");
+            : throw new ToolNotFoundException(tool, $"npm install in {Directory} did not install it. {ToolHints.For(tool)}");
     }
 
     private string Executable(string tool) =>

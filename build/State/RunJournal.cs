@@ -105,9 +105,9 @@ public sealed class RunJournal
     public static string NewRunId(TimeProvider time) =>
         $"{time.GetUtcNow():yyyyMMdd'T'HHmmss'Z'}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3))}";
 
-    public static RunJournal Create(string stateDirectory, string target, string? commit, string configDigest, Func<string, string> mask, TimeProvider time)
+    public static RunJournal Create(string stateDirectory, string target, string? commit, string configDigest, Func<string, string> mask, TimeProvider time, string? runId = null)
     {
-        var runId = NewRunId(time);
+        runId ??= NewRunId(time);
         var data = new JournalData
         {
             RunId = runId,

@@ -1,3 +1,6 @@
+using Cake.Common.Diagnostics;
+using DeployBuild.Database;
+
 namespace DeployBuild.Tasks;
 
 [TaskName("Backup")]
@@ -5,8 +8,55 @@ namespace DeployBuild.Tasks;
 [IsDependentOn(typeof(Validate))]
 public sealed class Backup : DeployStep, IChangesProduction, IPlannedTask<DeployContext>
 {
-    public override Task RunAsync(DeployContext context) =>
-        throw new NotImplementedException("Backup is not implemented yet (issue #5: backup and migrate).");
+    public override bool ShouldRun(DeployContext context)
+    {
+        var asked = string.Equals(context.Options.Target, Name, StringComparison.OrdinalIgnoreCase);
+        if (!context.Settings.Backup.Enabled && asked)
+        {
+            context.Information("backup.enabled = false in deploy.toml, but --target=Backup asks for one: taking it.");
+        }
+        else if (!context.Settings.Backup.Enabled)
+        {
+            const string reason = "backup.enabled = false in deploy.toml (a database that is not critical)";
+            context.Warning("Skipping Backup: {0}. A failed migration can then only be undone by its downgrade.", reason);
+            context.Journal?.Skip(Name, reason);
+            return false;
+        }
+
+        // A resumed run reuses its backup only if the file is still the one that was verified.
+        if (context is { Resuming: true, Journal: { } journal } && journal.IsDone(Name) &&
+            !BackupService.MatchesAsync(journal.Output(Name, "file") ?? string.Empty, journal.Output(Name, "sha256") ?? string.Empty, CancellationToken.None).GetAwaiter().GetResult())
+        {
+            context.Warning("The backup this run took is missing or changed since it was verified: taking a new one.");
+            journal.Start(Name);
+            return true;
+        }
+
+        return base.ShouldRun(context);
+    }
+
+    public override async Task RunAsync(DeployContext context)
+    {
+        var database = context.RequireDatabase();
+        var service = new BackupService(context.Commands, context.Log, context.Time);
+        var result = await service.RunAsync(context.Settings.App, database, context.Settings.Backup, context.StateDirectory, CancellationToken.None);
+
+        var journal = context.Journal!;
+        journal.Record(Name, "file", result.File);
+        journal.Record(Name, "size_bytes", result.SizeBytes.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        journal.Record(Name, "sha256", result.Sha256);
+        journal.Record(Name, "revision", result.Revision ?? "base");
+        journal.Record(Name, "verified", result.Verification);
+        journal.Record(Name, "archive_entries", result.ArchiveEntries.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        journal.Record(Name, "database", database.ToString());
+        journal.Record(Name, "database_bytes", result.DatabaseBytes.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        journal.Record(Name, "dump_seconds", BackupService.Seconds(result.DumpTime));
+        journal.Record(Name, "verify_seconds", BackupService.Seconds(result.VerifyTime));
+        if (result.RowCounts is not null)
+        {
+            journal.Record(Name, "rows", string.Join(", ", result.RowCounts.Select(c => $"{c.Key}={c.Value}")));
+        }
+    }
 
     public IEnumerable<string> Plan(DeployContext context)
     {
@@ -17,9 +67,10 @@ public sealed class Backup : DeployStep, IChangesProduction, IPlannedTask<Deploy
             yield break;
         }
 
-        var dump = Path.Combine(context.StateDirectory, "backups", $"{s.App}-<utc time>-<revision>.dump");
+        var dump = Path.Combine(BackupService.Directory(context.StateDirectory), $"{s.App}-<utc time>-<revision>.dump");
         yield return $"pg_dump --format=custom --file={context.Display(dump)}   (connection from ${s.Database.UrlEnv}, passed as PG* variables)";
-        yield return $"pg_restore --list {context.Display(dump)}" + (s.Backup.Verify == "restore" ? "; restore into a scratch database and compare row counts" : string.Empty);
+        yield return $"pg_restore --list {context.Display(dump)}; pg_restore --file=/dev/null {context.Display(dump)}   (reads it whole)" +
+                     (s.Backup.Verify == "restore" ? "; restore into a scratch database and compare row counts" : string.Empty);
         yield return $"keep the last {s.Backup.Keep} backups";
     }
 }

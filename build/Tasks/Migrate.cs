@@ -1,3 +1,6 @@
+using Cake.Common.Diagnostics;
+using DeployBuild.Database;
+
 namespace DeployBuild.Tasks;
 
 [TaskName("Migrate")]
@@ -5,8 +8,82 @@ namespace DeployBuild.Tasks;
 [IsDependentOn(typeof(Backup))]
 public sealed class Migrate : DeployStep, IChangesProduction, IPlannedTask<DeployContext>
 {
-    public override Task RunAsync(DeployContext context) =>
-        throw new NotImplementedException("Migrate is not implemented yet (issue #5: backup and migrate).");
+    public override async Task RunAsync(DeployContext context)
+    {
+        var journal = context.Journal!;
+        var backup = await RequireVerifiedBackupAsync(context);
+        var database = context.RequireDatabase();
+        var service = new MigrationService(context.Alembic(database), context.Log);
+
+        var recorded = journal.Output(Name, "revision_before");
+        try
+        {
+            var outcome = await service.UpgradeAsync(
+                FromJournal(recorded),
+                resumed: recorded is not null,
+                before => journal.Record(Name, "revision_before", before ?? "base"),
+                () => DatabaseProbe.RevisionAsync(database, CancellationToken.None),
+                CancellationToken.None);
+            journal.Record(Name, "revision_after", outcome.After);
+            journal.Record(Name, "changed", outcome.Changed ? "true" : "false");
+        }
+        catch (MigrationFailedException failure)
+        {
+            journal.Record(Name, "schema_restored", failure.SchemaRestored ? "true" : "false");
+            if (failure.SchemaRestored || backup is null)
+            {
+                throw;
+            }
+
+            var command = PgTools.RestoreCommand(context.Settings.Database.UrlEnv, backup.Value.File);
+            if (!context.Options.RestoreOnFailure)
+            {
+                throw new MigrationFailedException(
+                    $"{failure.Message}{Environment.NewLine}{Environment.NewLine}" +
+                    $"The schema could not be put back. This run's verified backup is {backup.Value.File} (SHA-256 {backup.Value.Sha256}, taken {backup.Value.Taken:yyyy-MM-dd HH:mm:ss} UTC). " +
+                    $"Restoring it drops every write made since then, so it is not done automatically. To restore it:{Environment.NewLine}  {command}{Environment.NewLine}" +
+                    "(or run again with --restore-on-failure)",
+                    schemaRestored: false, failure);
+            }
+
+            var leftovers = await new BackupService(context.Commands, context.Log, context.Time)
+                .RestoreAsync(database, backup.Value.File, backup.Value.Sha256, CancellationToken.None);
+            journal.Record(Name, "restored_from_backup", backup.Value.File);
+            var note = leftovers.Count == 0 ? string.Empty : $" Tables created after the backup were left in place: {string.Join(", ", leftovers)}.";
+            throw new MigrationFailedException(
+                $"{failure.Message}{Environment.NewLine}The database was restored from {backup.Value.File} (--restore-on-failure).{note}",
+                schemaRestored: true, failure);
+        }
+    }
+
+    /// <summary>No schema change without a verified backup of this run (unless backups are off in deploy.toml).</summary>
+    private async Task<(string File, string Sha256, DateTimeOffset? Taken)?> RequireVerifiedBackupAsync(DeployContext context)
+    {
+        if (!context.Settings.Backup.Enabled)
+        {
+            context.Warning("No backup (backup.enabled = false): a failed migration can only be undone by its downgrade.");
+            return null;
+        }
+
+        var journal = context.Journal!;
+        var file = journal.Output("Backup", "file");
+        var sha = journal.Output("Backup", "sha256");
+        if (!journal.IsDone("Backup") || file is null || sha is null)
+        {
+            throw new InvalidOperationException(
+                "Migrate refuses to change the schema without a verified backup of this run. Run --target=Migrate without --exclusive (Backup runs first), " +
+                "or turn backups off in deploy.toml (backup.enabled = false) for a database that is not critical.");
+        }
+
+        if (!await BackupService.MatchesAsync(file, sha, CancellationToken.None))
+        {
+            throw new InvalidOperationException($"This run's backup {file} is missing or changed since it was verified; Migrate will not run without it. Run again without --resume to take a new one.");
+        }
+
+        return (file, sha, journal.Step("Backup").FinishedAt);
+    }
+
+    private static string? FromJournal(string? recorded) => recorded is null or "base" ? null : recorded;
 
     public IEnumerable<string> Plan(DeployContext context)
     {
@@ -15,5 +92,6 @@ public sealed class Migrate : DeployStep, IChangesProduction, IPlannedTask<Deplo
         yield return $"in {backend}: {s.Migrations.Command} current   (recorded as the revision to go back to)";
         yield return $"in {backend}: {s.Migrations.Command} upgrade head";
         yield return $"in {backend}: {s.Migrations.Command} current   (must equal the single head)";
+        yield return $"on failure: {s.Migrations.Command} downgrade <recorded revision>; if that fails too, print the pg_restore command for this run's backup";
     }
 }

@@ -128,7 +128,33 @@ public sealed class DeployBed : IAsyncDisposable
     public void EditFlyToml(Func<string, string> change) => File.WriteAllText(FlyToml, change(File.ReadAllText(FlyToml)));
 
     /// <summary>Runs ./build.sh against this bed with the given arguments.</summary>
-    public Task<ProcessResult> BuildAsync(params string[] args)
+    public Task<ProcessResult> BuildAsync(params string[] args) =>
+        ProcessRunner.RunAsync("bash", BuildArguments(args), Root, BuildEnvironment(), TimeSpan.FromMinutes(10));
+
+    /// <summary>
+    /// Starts ./build.sh in a session of its own without waiting, so that a test can SIGKILL the
+    /// whole process group mid-step, as a cancelled CI job or a closed terminal would.
+    /// </summary>
+    public KillableBuild StartBuild(params string[] args) =>
+        KillableBuild.Start(["bash", .. BuildArguments(args)], Root, BuildEnvironment());
+
+    /// <summary>The run journals of this bed's state folder, newest last.</summary>
+    public IReadOnlyList<string> Journals() =>
+        Directory.Exists(Path.Combine(StateDir, "runs"))
+            ? Directory.GetFiles(Path.Combine(StateDir, "runs"), "journal.json", SearchOption.AllDirectories).Order(StringComparer.Ordinal).ToList()
+            : [];
+
+    private string[] BuildArguments(string[] args) =>
+    [
+        RepoPaths.Path("build.sh"),
+        $"--config={ConfigDir}",
+        $"--backend={Backend.Root}",
+        $"--flyctl={FlySimulator.Wrapper}",
+        $"--state-dir={StateDir}",
+        .. args,
+    ];
+
+    private Dictionary<string, string?> BuildEnvironment()
     {
         var environment = new Dictionary<string, string?>(Fly.Environment);
         foreach (var (name, value) in Secrets)
@@ -141,14 +167,7 @@ public sealed class DeployBed : IAsyncDisposable
             environment[name] = value;
         }
 
-        return ProcessRunner.RunAsync("bash", [
-            RepoPaths.Path("build.sh"),
-            $"--config={ConfigDir}",
-            $"--backend={Backend.Root}",
-            $"--flyctl={FlySimulator.Wrapper}",
-            $"--state-dir={StateDir}",
-            .. args,
-        ], Root, environment, TimeSpan.FromMinutes(10));
+        return environment;
     }
 
     public async ValueTask DisposeAsync()
