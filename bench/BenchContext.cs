@@ -28,7 +28,12 @@ public sealed class BenchContext(int runs, TextWriter progress) : IAsyncDisposab
     {
         get
         {
-            _clusterUsed = true;
+            if (!_clusterUsed)
+            {
+                _clusterUsed = true;
+                Log($"PostgreSQL cluster: {PostgresCluster.Shared.Root} (port {PostgresCluster.Shared.Port})");
+            }
+
             return PostgresCluster.Shared;
         }
     }
