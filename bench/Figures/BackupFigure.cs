@@ -7,8 +7,7 @@ namespace DeployBuild.Bench.Figures;
 /// <para>
 /// Only the baseline half is written. The build's half (<c>./build.sh --target=Backup --exclusive</c>
 /// against a bed whose DATABASE_URL points at <see cref="LargeDatabase.Database"/>, timed the same
-/// way, and a goal relative to the baseline) goes in <see cref="MeasureBuildAsync"/> once the
-/// Backup task is implemented.
+/// way, and a goal relative to the baseline) goes in <see cref="MeasureBuildAsync"/>.
 /// </para>
 /// </summary>
 public sealed class BackupFigure : IFigure
@@ -49,7 +48,7 @@ public sealed class BackupFigure : IFigure
         if (build is null)
         {
             table.Row([Format.Code("./build.sh --target=Backup --exclusive"), "not measured", "", "", "", ""]);
-            report.Notes.Add("The build's half is not measured yet: the Backup task is not implemented (its figure goes in BackupFigure.MeasureBuildAsync).");
+            report.Notes.Add("The build's half is not measured yet: it goes in BackupFigure.MeasureBuildAsync.");
         }
         else
         {
@@ -64,8 +63,8 @@ public sealed class BackupFigure : IFigure
     }
 
     /// <summary>
-    /// Extension point: the Backup task's time on <paramref name="database"/>, or null while the task
-    /// is not implemented. Make a DeployBed, point its DATABASE_URL secret at
+    /// Extension point: the Backup task's time on <paramref name="database"/>, or null while this
+    /// half is not written. Make a DeployBed, point its DATABASE_URL secret at
     /// <c>database.Database.Url</c>, warm up once, then time <c>bed.BuildAsync("--target=Backup", "--exclusive")</c>
     /// <see cref="BenchContext.Runs"/> times, interleaved with the baseline.
     /// </summary>
