@@ -15,7 +15,11 @@ public sealed record DeployArguments(
     bool BreakLock,
     bool AllowDirty,
     bool LocalBuild,
-    bool RestoreOnFailure)
+    bool RestoreOnFailure,
+    int? ToRelease,
+    string? SchemaTo,
+    string? RestoreBackup,
+    bool Yes)
 {
     public const string DefaultTarget = "Validate";
 
@@ -32,6 +36,10 @@ public sealed record DeployArguments(
         new("break-lock", null, "Clear a stale deploy lock (its process is gone, or it is older than the lock TTL). A live lock is never broken."),
         new("allow-dirty", null, "Deploy a backend work tree with uncommitted changes (a warning instead of a failed check)."),
         new("restore-on-failure", null, "When a failed migration cannot be downgraded, restore this run's verified backup automatically (writes made since the backup are lost). Without it the build prints the pg_restore command and stops."),
+        new("to-release", "version", "Rollback: the release to go back to (default: the previous stable release)."),
+        new("schema-to", "revision", "Rollback: also downgrade the schema to this Alembic revision (base for none) before redeploying the old code."),
+        new("restore-backup", "file", "Rollback: restore this pg_dump backup into the database (asks for confirmation: it drops writes made since the backup)."),
+        new("yes", null, "Answer yes to confirmations (restoring a backup), for CI."),
         new("local-build", null, "Build the image with the local Docker engine (docker build in Validate, flyctl deploy --local-only) instead of Fly's remote builder."),
     ];
 
@@ -64,6 +72,12 @@ public sealed record DeployArguments(
             BreakLock: Flag("break-lock"),
             AllowDirty: Flag("allow-dirty"),
             LocalBuild: Flag("local-build"),
-            RestoreOnFailure: Flag("restore-on-failure"));
+            RestoreOnFailure: Flag("restore-on-failure"),
+            ToRelease: Value("to-release") is { } release
+                ? int.TryParse(release.TrimStart('v', 'V'), out var version) && version > 0 ? version : throw new HostArgumentException($"--to-release={release} is not a release version (a number, as flyctl releases shows).")
+                : null,
+            SchemaTo: Value("schema-to"),
+            RestoreBackup: Value("restore-backup") is { } backup ? PathOf(backup) : null,
+            Yes: Flag("yes"));
     }
 }

@@ -49,6 +49,12 @@ public sealed class DeployContext : FrostingContext
     /// <summary>The pre-deploy checks' results, once Validate ran (for the report).</summary>
     public IReadOnlyList<CheckResult>? ValidationResults { get; internal set; }
 
+    /// <summary>The post-deploy checks' results, once Verify ran (for the report).</summary>
+    public IReadOnlyList<CheckResult>? VerifyResults { get; internal set; }
+
+    /// <summary>What an automatic or manual rollback did, when one ran.</summary>
+    public Rollback.RollbackOutcome? RollbackOutcome { get; internal set; }
+
     public CommandRunner Commands { get; }
 
     public TimeProvider Time { get; init; } = TimeProvider.System;

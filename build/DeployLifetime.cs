@@ -62,7 +62,14 @@ public sealed class DeployLifetime(IEnumerable<IFrostingTask> tasks) : FrostingL
         {
             if (context.Journal is { } journal)
             {
-                journal.Finish(info.Successful, info.ThrownException?.Message);
+                var error = info.ThrownException is { } thrown ? Unwrap(thrown).Message : null;
+                if (!info.Successful && !string.Equals(journal.Data.Target, "Rollback", StringComparison.OrdinalIgnoreCase))
+                {
+                    RollBackAutomatically(context, journal, error);
+                }
+
+                journal.Finish(info.Successful, error is null ? null : context.RollbackOutcome is { } r ? $"{error} Rollback: {r.Summary}." : error);
+                Notify(context, journal, info.Successful);
                 context.Information("Journal: {0}", context.Display(journal.Path));
             }
         }
@@ -70,6 +77,106 @@ public sealed class DeployLifetime(IEnumerable<IFrostingTask> tasks) : FrostingL
         {
             context.Lock?.Release();
         }
+    }
+
+    /// <summary>
+    /// A failure after the schema or the release changed puts both back (schema first, while the
+    /// new code still runs; then the previous image; then a check of the old release). The run
+    /// still fails: Cake reports the original exception after teardown.
+    /// </summary>
+    private static void RollBackAutomatically(DeployContext context, RunJournal journal, string? error)
+    {
+        var plan = Rollback.RollbackPlan.From(journal);
+
+        // A Release that ended without saying what it changed (killed, or flyctl itself failed)
+        // may still have moved machines: the rollback then asks the platform.
+        var releaseUnknown = journal.Data.Steps.ContainsKey("Release") && journal.Output("Release", "code_changed") is null;
+        if (plan.NothingToUndo && !releaseUnknown)
+        {
+            if (journal.Data.Steps.ContainsKey("Migrate") || journal.Data.Steps.ContainsKey("Release"))
+            {
+                context.Information("Nothing in production was changed by this run: nothing to roll back.");
+            }
+
+            return;
+        }
+
+        context.Warning("==================================================================================");
+        context.Warning("The run failed after changing production: {0}", error ?? "unknown error");
+        context.Warning("Rolling back: schema first (to {0}), then the code (to {1}), then checking the old release.",
+            plan.SchemaChanged ? plan.SchemaTo ?? "base" : "unchanged",
+            plan.Previous is null ? "nothing earlier" : $"v{plan.Previous.Version}");
+        context.Warning("==================================================================================");
+        try
+        {
+            using var verify = new Verification.VerifyService(context.Settings, context.Fly, Environment.GetEnvironmentVariable, context.Log);
+            var outcome = new Rollback.RollbackService(context, "AutoRollback")
+                .RunAsync(plan, schema => verify.CheckOldReleaseAsync(schema, CancellationToken.None), CancellationToken.None)
+                .GetAwaiter().GetResult();
+            context.RollbackOutcome = outcome;
+            foreach (var line in outcome.Done)
+            {
+                context.Information("  rolled back {0}", line);
+            }
+
+            foreach (var line in outcome.Problems)
+            {
+                context.Error("  NOT rolled back {0}", line);
+            }
+
+            if (outcome.Complete)
+            {
+                context.Warning("Rollback complete: the previous release and schema are back. The run still fails: {0}", error ?? "see above");
+            }
+            else
+            {
+                context.Error("The rollback is INCOMPLETE: production needs a person now (see the lines above).");
+            }
+        }
+        catch (Exception ex)
+        {
+            context.RollbackOutcome = new Rollback.RollbackOutcome(false, [], [$"the rollback itself failed: {Unwrap(ex).Message}"]);
+            journal.Fail("AutoRollback", Unwrap(ex).Message);
+            context.Error("The automatic rollback failed: {0}. Production needs a person now: run --target=Rollback, or see flyctl releases -a {1}.",
+                Unwrap(ex).Message, context.Settings.App);
+        }
+    }
+
+    private static void Notify(DeployContext context, RunJournal journal, bool succeeded)
+    {
+        var rolledBack = context.RollbackOutcome;
+        var @event = succeeded ? "success" : rolledBack is not null ? "rollback" : "failure";
+        var notification = new Health.Notification(
+            context.Settings.App,
+            journal.RunId,
+            journal.Data.Target,
+            succeeded ? "succeeded" : rolledBack is { Complete: true } ? "failed, rolled back" : "failed",
+            Version(journal.Output("Release", "previous_version")),
+            Version(journal.Output("Release", "new_version")),
+            rolledBack?.Done ?? [],
+            journal.Path)
+        {
+            Detail = journal.Data.Error,
+        };
+        Rollback.NotificationSender.Send(context.Settings.Notifications, @event, notification, Environment.GetEnvironmentVariable, context.Log);
+        if (@event == "rollback")
+        {
+            // A rollback is also a failure: teams that listen only for failures still hear of it.
+            Rollback.NotificationSender.Send(context.Settings.Notifications with { On = context.Settings.Notifications.On.Where(o => o == "failure").ToList() },
+                "failure", notification, Environment.GetEnvironmentVariable, context.Log);
+        }
+    }
+
+    private static int? Version(string? text) => int.TryParse(text, out var version) ? version : null;
+
+    private static Exception Unwrap(Exception exception)
+    {
+        while (exception is AggregateException { InnerExceptions.Count: 1 } aggregate)
+        {
+            exception = aggregate.InnerExceptions[0];
+        }
+
+        return exception;
     }
 
     private static RunJournal OpenResumable(DeployContext context, string target, string digest)

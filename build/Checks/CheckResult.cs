@@ -30,4 +30,7 @@ public sealed record Finding(CheckOutcome Outcome, string Message, string? Fix =
 public sealed record CheckResult(string Name, string Summary, IReadOnlyList<Finding> Findings, TimeSpan Duration)
 {
     public CheckOutcome Outcome => Findings.Count == 0 ? CheckOutcome.Pass : Findings.Max(f => f.Outcome);
+
+    /// <summary>Measured figures (latency, error rate...) for the report, by name.</summary>
+    public IReadOnlyDictionary<string, double> Figures { get; init; } = new Dictionary<string, double>();
 }

@@ -11,6 +11,9 @@ public static class StepStatus
     public const string Done = "done";
     public const string Failed = "failed";
     public const string Skipped = "skipped";
+
+    /// <summary>Was done, then undone by a rollback: a resumed run does it again.</summary>
+    public const string RolledBack = "rolled_back";
 }
 
 public static class RunStatus
@@ -217,6 +220,13 @@ public sealed class RunJournal
         }
 
         s.Reason = _mask(reason);
+    });
+
+    /// <summary>A done step that a rollback undid: --resume must run it again.</summary>
+    public void RolledBack(string step, string how) => Update(step, s =>
+    {
+        s.Status = StepStatus.RolledBack;
+        s.Reason = _mask(how);
     });
 
     /// <summary>Records an output of a step (backup file, revision, release...) and saves at once.</summary>

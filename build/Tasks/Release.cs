@@ -1,3 +1,6 @@
+using System.Globalization;
+using Cake.Common.Diagnostics;
+using DeployBuild.Fly;
 using DeployBuild.Settings;
 
 namespace DeployBuild.Tasks;
@@ -7,15 +10,156 @@ namespace DeployBuild.Tasks;
 [IsDependentOn(typeof(Migrate))]
 public sealed class Release : DeployStep, IChangesProduction, IPlannedTask<DeployContext>
 {
-    public override Task RunAsync(DeployContext context) =>
-        throw new NotImplementedException("Release is not implemented yet (issue #6: deploy, verify and rollback).");
+    public override async Task RunAsync(DeployContext context)
+    {
+        var journal = context.Journal!;
+        var settings = context.Settings;
+        var service = new ReleaseService(context.Fly, context.Log, context.Time);
+
+        // The release to come back to is read once per run: after a kill, the platform may
+        // already show this run's own release as the newest.
+        ReleaseRef? previous;
+        if (journal.Output(Name, "previous_version") is { } recorded)
+        {
+            previous = recorded == "none" ? null : new ReleaseRef(int.Parse(recorded, CultureInfo.InvariantCulture), journal.Output(Name, "previous_image")!);
+        }
+        else
+        {
+            previous = await service.CurrentAsync(CancellationToken.None);
+            journal.Record(Name, "previous_version", previous?.Version.ToString(CultureInfo.InvariantCulture) ?? "none");
+            journal.Record(Name, "previous_image", previous?.ImageRef ?? "none");
+        }
+
+        context.Information(previous is null
+            ? "No release of {0} yet: this is its first deploy (there is nothing to roll back to)."
+            : "Serving now: release v{1} ({2}).", settings.App, previous?.Version, previous?.ImageRef);
+
+        var label = journal.Output(Name, "image_label") ?? ImageLabel(context);
+        journal.Record(Name, "image_label", label);
+
+        if (context.Resuming && previous is not null)
+        {
+            var already = await service.ReadBackAsync(0, previous, TimeSpan.Zero, TimeSpan.Zero, CancellationToken.None);
+            if (already.Healthy && already.NewRelease!.ImageRef.EndsWith(":" + label, StringComparison.Ordinal))
+            {
+                context.Information("The interrupted run already deployed v{0} ({1}) and every machine runs it: not deploying again.", already.NewRelease.Version, already.NewRelease.ImageRef);
+                Record(journal, already);
+                return;
+            }
+        }
+
+        WarnAboutStrategy(context, await MachineCountAsync(context));
+        var outcome = await service.DeployAsync(new DeployRequest(
+            settings.BackendPath,
+            settings.Fly.Path,
+            context.Strategy,
+            settings.Budgets.WaitTimeout,
+            settings.Budgets.Build + settings.Budgets.WaitTimeout * 2 + TimeSpan.FromMinutes(5),
+            label,
+            context.Options.LocalBuild), previous, CancellationToken.None);
+        Record(journal, outcome);
+        ReportBudgets(context, outcome);
+
+        if (!outcome.Healthy)
+        {
+            throw new ReleaseFailedException(Describe(outcome, previous));
+        }
+
+        if (outcome.ExitCode != 0)
+        {
+            context.Warning("flyctl deploy exited with {0}, but release v{1} runs on every machine with its checks passing: trusting the platform (Verify will confirm).",
+                outcome.ExitCode, outcome.NewRelease!.Version);
+        }
+
+        context.Information("Deployed v{0} ({1}) on {2} machine(s).", outcome.NewRelease!.Version, outcome.NewRelease.ImageRef, outcome.Machines);
+    }
+
+    private static string Describe(DeployOutcome outcome, ReleaseRef? previous)
+    {
+        if (outcome.NewRelease is null)
+        {
+            return $"flyctl deploy exited with {outcome.ExitCode} and Fly recorded no new release: the build or the release command failed. " +
+                   $"The app still serves {(previous is null ? "nothing (first deploy)" : $"v{previous.Version}")}. See flyctl's output above " +
+                   "(runbook: \"Build Docker Échoue\": check the Dockerfile locally, or retry with --local-build).";
+        }
+
+        if (outcome.MachinesOnNewRelease == 0)
+        {
+            return $"flyctl deploy exited with {outcome.ExitCode}, release v{outcome.NewRelease.Version} is {outcome.NewReleaseStatus}, " +
+                   $"but no machine runs it: all {outcome.Machines} still run the old image. The deploy did not take effect.";
+        }
+
+        return $"Release v{outcome.NewRelease.Version} ({outcome.NewReleaseStatus}, flyctl exit code {outcome.ExitCode}): " +
+               $"{outcome.MachinesOnNewRelease} of {outcome.Machines} machine(s) run it, {outcome.MachinesHealthy} started with checks passing " +
+               "(runbook: \"Application Ne Démarre Pas\" / \"Health Check Échoue\": flyctl logs, flyctl status).";
+    }
+
+    private void Record(State.RunJournal journal, DeployOutcome outcome)
+    {
+        journal.Record(Name, "flyctl_exit_code", outcome.ExitCode.ToString(CultureInfo.InvariantCulture));
+        journal.Record(Name, "new_version", outcome.NewRelease?.Version.ToString(CultureInfo.InvariantCulture) ?? "none");
+        journal.Record(Name, "new_image", outcome.NewRelease?.ImageRef ?? "none");
+        journal.Record(Name, "new_status", outcome.NewReleaseStatus ?? "none");
+        journal.Record(Name, "machines", $"{outcome.MachinesOnNewRelease}/{outcome.Machines} on the new release, {outcome.MachinesHealthy} healthy");
+        journal.Record(Name, "code_changed", outcome.CodeChanged ? "true" : "false");
+        journal.Record(Name, "build_seconds", outcome.BuildTime.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture));
+        journal.Record(Name, "deploy_seconds", outcome.DeployTime.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture));
+    }
+
+    private static void ReportBudgets(DeployContext context, DeployOutcome outcome)
+    {
+        var budgets = context.Settings.Budgets;
+        context.Information("Build {0} (budget {1}), deploy {2} (budget {3}).",
+            Durations.Human(outcome.BuildTime), Durations.Human(budgets.Build), Durations.Human(outcome.DeployTime), Durations.Human(budgets.Deploy));
+        if (outcome.BuildTime > budgets.Build)
+        {
+            context.Warning("The build took {0}, over its budget of {1} (runbook: optimise the Docker layers).", Durations.Human(outcome.BuildTime), Durations.Human(budgets.Build));
+        }
+
+        if (outcome.DeployTime > budgets.Deploy)
+        {
+            context.Warning("The deploy took {0}, over its budget of {1}.", Durations.Human(outcome.DeployTime), Durations.Human(budgets.Deploy));
+        }
+    }
+
+    private static void WarnAboutStrategy(DeployContext context, int? machines)
+    {
+        if (context.Strategy is "rolling" or "canary" && machines is < 2)
+        {
+            context.Warning("--strategy {0} with {1} machine: there is no second machine to keep serving, so this deploy has downtime like immediate (runbook: rolling needs 2 machines).",
+                context.Strategy, machines);
+        }
+    }
+
+    private static async Task<int?> MachineCountAsync(DeployContext context)
+    {
+        try
+        {
+            var status = await context.Fly.StatusAsync();
+            return status.Machines?.Count(m => m.Config?.Metadata?.ProcessGroup is null or "app");
+        }
+        catch (Process.CommandFailedException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>The image tag: the backend commit, and the run, so two runs of one commit stay apart.</summary>
+    internal static string ImageLabel(DeployContext context)
+    {
+        var run = context.Journal!.RunId[^6..];
+        return context.Commit is { Length: >= 12 } commit ? $"git-{commit[..12]}-{run}" : $"run-{context.Journal.RunId.ToLowerInvariant()}";
+    }
 
     public IEnumerable<string> Plan(DeployContext context)
     {
         var s = context.Settings;
         yield return $"flyctl releases --json -a {s.App}   (the release to come back to)";
-        yield return $"flyctl deploy {context.Display(s.BackendPath)} -c {context.Display(s.Fly.Path)} -a {s.App} --strategy {context.Strategy} --remote-only " +
-                     $"--image-label <commit> --wait-timeout {Durations.ToGo(s.Budgets.WaitTimeout)}";
-        yield return $"flyctl status --json -a {s.App}   (every machine on the new image)";
+        yield return $"flyctl deploy {context.Display(s.BackendPath)} -c {context.Display(s.Fly.Path)} -a {s.App} --strategy {context.Strategy} --wait-timeout {Durations.ToGo(s.Budgets.WaitTimeout)} --yes " +
+                     $"{(context.Options.LocalBuild ? "--local-only" : "--remote-only")} --image-label git-<commit>-<run>";
+        yield return $"flyctl releases --json; flyctl status --json -a {s.App}   (every machine on the new release, checks passing)";
     }
 }
+
+/// <summary>The release is not serving on every machine.</summary>
+public sealed class ReleaseFailedException(string message) : Exception(message);

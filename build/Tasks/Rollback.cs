@@ -1,17 +1,183 @@
+using System.Globalization;
+using System.Text.Json;
+using Cake.Common.Diagnostics;
+using DeployBuild.Database;
+using DeployBuild.Fly;
+using DeployBuild.Rollback;
+using DeployBuild.State;
+using DeployBuild.Verification;
+
 namespace DeployBuild.Tasks;
 
 [TaskName("Rollback")]
-[TaskDescription("Manual recovery: redeploy the previous stable release's image (and optionally downgrade the schema).")]
+[TaskDescription("Manual recovery: redeploy the previous stable release's image (or --to-release), optionally downgrading the schema first (--schema-to) or restoring a backup (--restore-backup).")]
 public sealed class Rollback : DeployStep, IChangesProduction, IPlannedTask<DeployContext>
 {
-    public override Task RunAsync(DeployContext context) =>
-        throw new NotImplementedException("Rollback is not implemented yet (issue #6: deploy, verify and rollback).");
+    public override async Task RunAsync(DeployContext context)
+    {
+        var journal = context.Journal!;
+        var settings = context.Settings;
+        var releases = await context.Fly.ReleasesAsync();
+        var serving = releases.Where(r => r.Status == "complete" && !string.IsNullOrEmpty(r.ImageRef)).OrderByDescending(r => r.Version).FirstOrDefault();
+        var target = ChooseTarget(context, releases, serving);
+        journal.Record(Name, "from_version", serving?.Version.ToString(CultureInfo.InvariantCulture) ?? "none");
+        journal.Record(Name, "to_version", target.Version.ToString(CultureInfo.InvariantCulture));
+        journal.Record(Name, "to_image", target.ImageRef);
+        context.Information("Rolling {0} back from v{1} to v{2} ({3}).", settings.App, serving?.Version, target.Version, target.ImageRef);
+
+        if (context.Options.RestoreBackup is { } backup)
+        {
+            await RestoreAsync(context, backup);
+        }
+        else if (context.Options.SchemaTo is { } revision)
+        {
+            var schema = revision == "base" ? null : revision;
+            var database = context.RequireDatabase();
+            context.Information("Downgrading the schema to {0} first (the current code keeps running meanwhile)...", revision);
+            await new MigrationService(context.Alembic(database), context.Log).DowngradeAsync(schema, CancellationToken.None);
+            journal.Record(Name, "schema", $"downgraded to {revision}");
+        }
+
+        using var verify = new VerifyService(settings, context.Fly, Environment.GetEnvironmentVariable, context.Log);
+        var plan = new RollbackPlan(null, null, false, new ReleaseRef(target.Version, target.ImageRef), null, true, null, null);
+        // The old release says which schema it expects (/api/v1/health); that is what it must meet.
+        var outcome = await new RollbackService(context, Name).RunAsync(plan, _ => verify.CheckOldReleaseAsync(null, CancellationToken.None), CancellationToken.None);
+        context.RollbackOutcome = outcome;
+        foreach (var line in outcome.Done)
+        {
+            context.Information("  {0}", line);
+        }
+
+        if (!outcome.Complete)
+        {
+            throw new InvalidOperationException($"The rollback did not complete: {string.Join("; ", outcome.Problems)}");
+        }
+
+        context.Information("{0} serves the image of v{1} again.", settings.App, target.Version);
+    }
+
+    private static (int Version, string ImageRef) ChooseTarget(DeployContext context, IReadOnlyList<FlyRelease> releases, FlyRelease? serving)
+    {
+        var list = $"flyctl releases -a {context.Settings.App} --image";
+        if (context.Options.ToRelease is { } version)
+        {
+            var wanted = releases.FirstOrDefault(r => r.Version == version);
+            if (wanted is null || string.IsNullOrEmpty(wanted.ImageRef))
+            {
+                throw new InvalidOperationException($"Release v{version} is not known to Fly{(wanted is null ? string.Empty : " with an image")}, so there is nothing to redeploy. List the releases: {list}");
+            }
+
+            if (!string.Equals(wanted.Status, "complete", StringComparison.OrdinalIgnoreCase))
+            {
+                context.Warning("Release v{0} is {1}, not complete: it may never have been healthy.", version, wanted.Status);
+            }
+
+            return (wanted.Version, wanted.ImageRef!);
+        }
+
+        if (serving is null)
+        {
+            throw new InvalidOperationException($"{context.Settings.App} has no complete release: there is nothing to roll back. {list}");
+        }
+
+        if (FromLastSuccessfulRun(context, serving) is { } recorded)
+        {
+            return recorded;
+        }
+
+        var earlier = releases
+            .Where(r => r.Version < serving.Version && r.Status == "complete" && !string.IsNullOrEmpty(r.ImageRef) && r.ImageRef != serving.ImageRef)
+            .OrderByDescending(r => r.Version)
+            .FirstOrDefault();
+        return earlier is null
+            ? throw new InvalidOperationException($"No complete release of {context.Settings.App} before v{serving.Version} with another image: nothing to roll back to. {list}")
+            : (earlier.Version, earlier.ImageRef!);
+    }
+
+    /// <summary>The release the last successful deploy replaced, if that deploy's release is the one serving.</summary>
+    private static (int Version, string ImageRef)? FromLastSuccessfulRun(DeployContext context, FlyRelease serving)
+    {
+        var runs = RunJournal.RunsDirectory(context.StateDirectory);
+        if (!Directory.Exists(runs))
+        {
+            return null;
+        }
+
+        foreach (var path in Directory.GetDirectories(runs).OrderDescending(StringComparer.Ordinal).Select(d => Path.Combine(d, RunJournal.FileName)).Where(File.Exists))
+        {
+            JournalData? data;
+            try
+            {
+                data = RunJournal.Open(path, s => s, context.Time).Data;
+            }
+            catch (JsonException)
+            {
+                continue;
+            }
+
+            if (data.Status != RunStatus.Succeeded || !data.Steps.TryGetValue("Release", out var release))
+            {
+                continue;
+            }
+
+            if (release.Outputs.GetValueOrDefault("new_version") == serving.Version.ToString(CultureInfo.InvariantCulture) &&
+                int.TryParse(release.Outputs.GetValueOrDefault("previous_version"), out var previous) &&
+                release.Outputs.GetValueOrDefault("previous_image") is { Length: > 0 } image && image != "none")
+            {
+                context.Information("The last successful deploy (run {0}) replaced v{1}: going back to it.", data.RunId, previous);
+                return (previous, image);
+            }
+
+            return null;
+        }
+
+        return null;
+    }
+
+    private static async Task RestoreAsync(DeployContext context, string file)
+    {
+        if (!File.Exists(file))
+        {
+            throw new InvalidOperationException($"--restore-backup: {file} does not exist. Backups are in {context.Display(BackupService.Directory(context.StateDirectory))}.");
+        }
+
+        var database = context.RequireDatabase();
+        if (!context.Options.Yes)
+        {
+            if (Console.IsInputRedirected)
+            {
+                throw new InvalidOperationException($"Restoring {file} into {database} drops every write made since the backup. Confirm with --yes (as CI must).");
+            }
+
+            Console.Write($"Restore {file} into {database}? Every write made since the backup is lost. Type 'restore' to go on: ");
+            if (Console.ReadLine()?.Trim() != "restore")
+            {
+                throw new InvalidOperationException("Not confirmed: nothing was restored.");
+            }
+        }
+
+        var leftovers = await new BackupService(context.Commands, context.Log, context.Time).RestoreAsync(database, file, null, CancellationToken.None);
+        context.Journal!.Record("Rollback", "restored", file);
+        if (leftovers.Count > 0)
+        {
+            context.Warning("Tables created after the backup were left in place: {0}", string.Join(", ", leftovers));
+        }
+    }
 
     public IEnumerable<string> Plan(DeployContext context)
     {
         var s = context.Settings;
-        yield return $"flyctl releases --json -a {s.App}   (previous stable release and its image)";
-        yield return $"flyctl deploy -c {context.Display(s.Fly.Path)} -a {s.App} --image <previous ImageRef> --skip-release-command --strategy immediate";
-        yield return "verify the restored release";
+        yield return $"flyctl releases --json -a {s.App}   ({(context.Options.ToRelease is { } v ? $"release v{v}" : "the previous stable release")} and its image)";
+        if (context.Options.RestoreBackup is { } backup)
+        {
+            yield return $"pg_restore --clean --if-exists --single-transaction {context.Display(backup)}   (after confirmation)";
+        }
+        else if (context.Options.SchemaTo is { } revision)
+        {
+            yield return $"in {context.Display(s.BackendPath)}: {s.Migrations.Command} downgrade {revision}";
+        }
+
+        yield return $"flyctl deploy -c {context.Display(s.Fly.Path)} -a {s.App} --image <that image> --skip-release-command --strategy immediate";
+        yield return "check the old release's health endpoints and schema";
     }
 }

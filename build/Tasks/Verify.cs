@@ -1,3 +1,7 @@
+using Cake.Common.Diagnostics;
+using DeployBuild.Checks;
+using DeployBuild.Verification;
+
 namespace DeployBuild.Tasks;
 
 [TaskName("Verify")]
@@ -5,8 +9,47 @@ namespace DeployBuild.Tasks;
 [IsDependentOn(typeof(Release))]
 public sealed class Verify : DeployStep, IPlannedTask<DeployContext>
 {
-    public override Task RunAsync(DeployContext context) =>
-        throw new NotImplementedException("Verify is not implemented yet (issue #6: deploy, verify and rollback).");
+    public override async Task RunAsync(DeployContext context)
+    {
+        var journal = context.Journal!;
+        using var service = new VerifyService(context.Settings, context.Fly, Environment.GetEnvironmentVariable, context.Log);
+
+        // Log lines count from the moment this run started deploying; alone, from the release serving now.
+        var since = journal.Step("Release").StartedAt ?? await CurrentReleaseTimeAsync(context) ?? context.Time.GetUtcNow().AddMinutes(-15);
+        var expected = journal.Output("Migrate", "revision_after");
+        var results = await service.RunAsync(since, expected is null or "base" ? null : expected, CancellationToken.None);
+        context.VerifyResults = results;
+        ValidationRunner.Print(context.Log, results);
+        foreach (var result in results)
+        {
+            journal.Record(Name, $"check.{result.Name}", $"{ValidationRunner.Label(result.Outcome)}: {result.Summary}");
+            foreach (var (figure, value) in result.Figures)
+            {
+                journal.Record(Name, $"{result.Name.ToLowerInvariant().Replace(' ', '_')}.{figure}", value.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture));
+            }
+        }
+
+        var failed = results.Where(r => r.Outcome == CheckOutcome.Fail).Select(r => r.Name).ToList();
+        if (failed.Count > 0)
+        {
+            throw new VerifyFailedException($"Verify failed: {string.Join(", ", failed)}.");
+        }
+
+        context.Information("The release is verified.");
+    }
+
+    private static async Task<DateTimeOffset?> CurrentReleaseTimeAsync(DeployContext context)
+    {
+        try
+        {
+            var releases = await context.Fly.ReleasesAsync();
+            return releases.Where(r => r.Status == "complete").OrderByDescending(r => r.Version).FirstOrDefault()?.CreatedAt;
+        }
+        catch (Process.CommandFailedException)
+        {
+            return null;
+        }
+    }
 
     public IEnumerable<string> Plan(DeployContext context)
     {
@@ -14,16 +57,20 @@ public sealed class Verify : DeployStep, IPlannedTask<DeployContext>
         var baseUrl = v.BaseUrl ?? "<app URL from flyctl status>";
         foreach (var path in v.HealthPaths)
         {
-            yield return $"GET {baseUrl}{path} until 200 (deadline {Settings.Durations.Human(v.Deadline)})";
+            yield return $"GET {baseUrl}{path} until 200 (deadline {Settings.Durations.Human(v.Deadline)}, retried with backoff)";
         }
 
+        yield return $"GET {baseUrl}{v.DatabaseHealthPath}: database reachable; schema revision = alembic_version in the database";
         foreach (var endpoint in v.Endpoints)
         {
             yield return $"{endpoint.Method} {baseUrl}{endpoint.Path} expecting {endpoint.Status}";
         }
 
         yield return $"{v.LatencySamples} requests: p95 under {v.LatencyP95.TotalMilliseconds:0} ms";
-        yield return $"flyctl logs --no-tail -a {context.Settings.App}: error lines under {v.ErrorRatePercent}%";
+        yield return $"flyctl logs --no-tail --json -a {context.Settings.App}: error lines under {v.ErrorRatePercent}% since the deploy";
         yield return $"flyctl status --json -a {context.Settings.App}: every machine started, checks passing";
     }
 }
+
+/// <summary>The new release does not meet the runbook's checks.</summary>
+public sealed class VerifyFailedException(string message) : Exception(message);

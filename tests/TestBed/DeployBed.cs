@@ -110,6 +110,9 @@ public sealed class DeployBed : IAsyncDisposable
         $$"""
         app = "{{app}}"
 
+        [budgets]
+        wait_timeout = "25s"
+
         [secrets]
         required = ["DATABASE_URL", "JWT_SECRET", "HUGGINGFACE_TOKEN"]
         optional = ["USDA_API_KEY"]

@@ -9,8 +9,10 @@ public sealed class BuildCliTests
 {
     private static Task<BuildResult> Build(params string[] args) => BuildRunner.RunAsync(args);
 
+    // No database here: a step that needs one fails at once, whatever the caller's environment holds.
     private static Task<BuildResult> Build(ConfigFolder folder, params string[] args) =>
-        BuildRunner.RunAsync([$"--config={folder.Config}", $"--state-dir={folder.StateDir}", .. args], folder.Root);
+        BuildRunner.RunAsync([$"--config={folder.Config}", $"--state-dir={folder.StateDir}", .. args], folder.Root,
+            new Dictionary<string, string?> { ["DATABASE_URL"] = null, ["FLYCTL"] = null });
 
     [Fact]
     public async Task Tree_shows_the_deploy_chain_and_rollback()
@@ -64,7 +66,7 @@ public sealed class BuildCliTests
         Assert.Matches(@"1\. Validate[\s\S]*2\. Backup[\s\S]*3\. Migrate[\s\S]*4\. Release[\s\S]*5\. Verify[\s\S]*6\. Deploy", result.Stdout);
         Assert.Contains("pg_dump --format=custom", result.Stdout);
         Assert.Contains("python3 -m alembic upgrade head", result.Stdout);
-        Assert.Contains("flyctl deploy backend -c backend-config/fly.toml -a nutriprofile-api --strategy immediate --remote-only", result.Stdout);
+        Assert.Contains("flyctl deploy backend -c backend-config/fly.toml -a nutriprofile-api --strategy immediate --wait-timeout 300s --yes --remote-only", result.Stdout);
         Assert.Contains("No tasks were actually executed.", result.Stdout);
         Assert.False(Directory.Exists(folder.StateDir), "a dry run must not write state");
     }
@@ -150,14 +152,14 @@ public sealed class BuildCliTests
     }
 
     [Fact]
-    public async Task Unimplemented_step_fails_loudly_and_the_journal_says_so()
+    public async Task Failing_step_fails_the_run_with_its_fix_and_the_journal_says_so()
     {
         using var folder = new ConfigFolder();
 
         var result = await Build(folder, "--target=Backup", "--exclusive");
 
         Assert.Equal(1, result.ExitCode);
-        Assert.Contains("Backup is not implemented yet", result.Output);
+        Assert.Contains("$DATABASE_URL is not set: export DATABASE_URL=", result.Output);
         var journal = ReadJournal(folder);
         Assert.Equal("failed", journal.Data.Status);
         Assert.Equal("failed", journal.Data.Steps["Backup"].Status);
@@ -240,7 +242,7 @@ public sealed class BuildCliTests
         var journal = ReadJournal(folder);
         Assert.Contains($"Resuming run {journal.RunId}", resumed.Output);
         Assert.Contains($"Skipping Validate: done in run {journal.RunId}", resumed.Output);
-        Assert.Contains("Backup is not implemented yet", resumed.Output);
+        Assert.Contains("An error occurred when executing task 'Backup'", resumed.Output);
         Assert.Single(journal.Data.ResumedAt);
         Assert.Equal("failed", journal.Data.Steps["Backup"].Status);
         Assert.Equal("done", journal.Data.Steps["Validate"].Status);
@@ -302,7 +304,7 @@ public sealed class BuildCliTests
 
         Assert.Contains("--force: SKIPPING THE PRE-DEPLOY CHECKS", result.Output);
         Assert.DoesNotContain("pre-deploy checks concurrently", result.Output);
-        Assert.Contains("Backup is not implemented yet", result.Output);
+        Assert.Contains("An error occurred when executing task 'Backup'", result.Output);
         Assert.Equal("skipped", ReadJournal(folder).Data.Steps["Validate"].Status);
     }
 

@@ -1,0 +1,100 @@
+namespace DeployBuild.Health;
+
+/// <summary>
+/// Response times in milliseconds. Percentiles are nearest-rank over the successful requests only:
+/// a refused or timed-out request has no response time, and counts in <see cref="Failures"/>.
+/// Null percentiles mean no request succeeded.
+/// </summary>
+public sealed record LatencyStats(int Count, int Failures, double? P50Ms, double? P95Ms, double? MaxMs)
+{
+    /// <summary>Why the last failed request failed, for the report.</summary>
+    public string? LastFailure { get; init; }
+
+    public static LatencyStats From(IEnumerable<double> millis) => From(millis, 0);
+
+    internal static LatencyStats From(IEnumerable<double> millis, int failures)
+    {
+        var sorted = millis.ToArray();
+        Array.Sort(sorted);
+        return sorted.Length == 0
+            ? new LatencyStats(0, failures, null, null, null)
+            : new LatencyStats(sorted.Length, failures, NearestRank(sorted, 50), NearestRank(sorted, 95), sorted[^1]);
+    }
+
+    /// <summary>The smallest value with at least <paramref name="percent"/>% of the values at or below it.</summary>
+    internal static double NearestRank(double[] sorted, int percent)
+    {
+        // ceil(p/100 * n) in integers: 0.95 * 100 in floating point is not exactly 95.
+        var rank = (int)(((long)percent * sorted.Length + 99) / 100);
+        return sorted[Math.Clamp(rank, 1, sorted.Length) - 1];
+    }
+
+    public string Summary => Count == 0
+        ? $"no successful request ({Failures} failed{(LastFailure is null ? "" : $": {LastFailure}")})"
+        : $"p50 {P50Ms:0} ms, p95 {P95Ms:0} ms, max {MaxMs:0} ms over {Count} requests" +
+          (Failures == 0 ? string.Empty : $", {Failures} failed (last: {LastFailure})");
+}
+
+/// <summary>
+/// Runbook "Response time &lt; 500ms": a few requests, one at a time like a user, round-robin over
+/// the paths. Concurrent requests would measure the app under a load the check does not claim.
+/// </summary>
+public static class LatencySampler
+{
+    // The body is read to its end (that is the response time a client sees) but only this much is kept.
+    private const int KeptBodyChars = 1024;
+
+    public static async Task<LatencyStats> SampleAsync(
+        HttpClient http,
+        Uri baseUrl,
+        IReadOnlyList<string> paths,
+        int samples,
+        TimeSpan requestTimeout,
+        CancellationToken ct,
+        TimeProvider? time = null)
+    {
+        ArgumentNullException.ThrowIfNull(http);
+        ArgumentNullException.ThrowIfNull(baseUrl);
+        ArgumentNullException.ThrowIfNull(paths);
+        if (paths.Count == 0 && samples > 0)
+        {
+            throw new ArgumentException("Latency sampling needs at least one path.", nameof(paths));
+        }
+
+        time ??= TimeProvider.System;
+        var durations = new List<double>(Math.Max(samples, 0));
+        var failures = 0;
+        string? lastFailure = null;
+        for (var i = 0; i < samples; i++)
+        {
+            var path = paths[i % paths.Count];
+            using var request = new HttpRequestMessage(HttpMethod.Get, HttpProbe.Combine(baseUrl, path));
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            timeout.CancelAfter(requestTimeout);
+            try
+            {
+                var response = await HttpProbe.SendAsync(http, request, KeptBodyChars, drain: true, time, timeout.Token);
+                if (response.Status is >= 200 and < 300 && !response.FollowedRedirect)
+                {
+                    durations.Add(Math.Round(response.Duration.TotalMilliseconds, 1));
+                    continue;
+                }
+
+                // An error page is often fast; counting it would flatter the percentiles.
+                lastFailure = $"{path}: {response.ToFailure().Headline}";
+            }
+            catch (OperationCanceledException) when (!ct.IsCancellationRequested && timeout.IsCancellationRequested)
+            {
+                lastFailure = $"{path}: {HttpProbe.TimedOut(requestTimeout)}";
+            }
+            catch (Exception ex) when (HttpProbe.IsTransient(ex, ct))
+            {
+                lastFailure = $"{path}: {HttpProbe.Describe(ex, requestTimeout)}";
+            }
+
+            failures++;
+        }
+
+        return LatencyStats.From(durations, failures) with { LastFailure = lastFailure };
+    }
+}

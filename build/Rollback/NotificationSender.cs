@@ -1,0 +1,35 @@
+using Cake.Core.Diagnostics;
+using DeployBuild.Health;
+using DeployBuild.Settings;
+
+namespace DeployBuild.Rollback;
+
+/// <summary>"Notifier équipe": a Slack-compatible message on the events deploy.toml names, when a webhook is set.</summary>
+public static class NotificationSender
+{
+    public static void Send(NotificationSettings settings, string @event, Notification notification, Func<string, string?> environment, ICakeLog log)
+    {
+        if (!settings.On.Contains(@event, StringComparer.OrdinalIgnoreCase) ||
+            environment(settings.WebhookEnv) is not { Length: > 0 } url)
+        {
+            return;
+        }
+
+        if (!Uri.TryCreate(url, UriKind.Absolute, out var webhook) || webhook.Scheme is not ("https" or "http"))
+        {
+            log.Warning("${0} is not an http(s) URL: no notification sent.", settings.WebhookEnv);
+            return;
+        }
+
+        using var http = HealthHttp.CreateClient();
+        var result = WebhookNotifier.SendAsync(http, webhook, notification, CancellationToken.None).GetAwaiter().GetResult();
+        if (result.Sent)
+        {
+            log.Information("Notified the team ({0}).", @event);
+        }
+        else
+        {
+            log.Warning("The notification could not be sent: {0}", result.Error ?? "unknown error");
+        }
+    }
+}

@@ -1,0 +1,179 @@
+using Cake.Core.Diagnostics;
+using DeployBuild.Database;
+using DeployBuild.Fly;
+using DeployBuild.Process;
+using DeployBuild.State;
+
+namespace DeployBuild.Rollback;
+
+/// <summary>What a rollback did, step by step, for the journal, the report and the notification.</summary>
+public sealed record RollbackOutcome(bool Complete, IReadOnlyList<string> Done, IReadOnlyList<string> Problems)
+{
+    public string Summary => string.Join("; ", Done.Concat(Problems));
+}
+
+/// <summary>
+/// "ROLLBACK (si échec)", in the agreed order: the schema first, downgraded to the revision
+/// recorded before Migrate (while the new code still runs), then the code, by redeploying the
+/// previous release's image without its release command, then a check that the old release is
+/// healthy. Every step is journaled as it happens, so a killed rollback can be finished.
+/// </summary>
+public sealed class RollbackService(DeployContext context, string journalStep)
+{
+    private readonly ICakeLog _log = context.Log;
+
+    public async Task<RollbackOutcome> RunAsync(RollbackPlan plan, Func<string?, Task<string?>> verifyOldRelease, CancellationToken cancellationToken)
+    {
+        var journal = context.Journal!;
+        var done = new List<string>();
+        var problems = new List<string>();
+        if (journal.Step(journalStep).Status != StepStatus.Running)
+        {
+            journal.Start(journalStep);
+        }
+
+        if (plan.SchemaChanged)
+        {
+            await RollBackSchemaAsync(plan, done, problems, cancellationToken);
+        }
+
+        var codeChanged = plan.CodeChanged || await PlatformMovedAsync(plan.Previous, cancellationToken);
+        if (codeChanged && plan.Previous is not null)
+        {
+            await RollBackCodeAsync(plan.Previous, done, problems, cancellationToken);
+        }
+        else if (codeChanged)
+        {
+            problems.Add($"code: this was the app's first release, so there is no earlier image to go back to; v{plan.Deployed?.Version} keeps serving (fix forward, or stop it: flyctl scale count 0 -a {context.Settings.App})");
+        }
+
+        if (plan.SchemaChanged || codeChanged)
+        {
+            var problem = await verifyOldRelease(plan.SchemaTo);
+            if (problem is null)
+            {
+                done.Add("verify: the previous release answers its health checks");
+            }
+            else
+            {
+                problems.Add($"verify: {problem}");
+            }
+        }
+
+        var outcome = new RollbackOutcome(problems.Count == 0, done, problems);
+        journal.Record(journalStep, "summary", outcome.Summary.Length == 0 ? "nothing to undo" : outcome.Summary);
+        if (outcome.Complete)
+        {
+            journal.Complete(journalStep);
+        }
+        else
+        {
+            journal.Fail(journalStep, string.Join("; ", problems));
+        }
+
+        return outcome;
+    }
+
+    private async Task RollBackSchemaAsync(RollbackPlan plan, List<string> done, List<string> problems, CancellationToken cancellationToken)
+    {
+        var journal = context.Journal!;
+        var database = context.RequireDatabase();
+        var current = await DatabaseProbe.RevisionAsync(database, cancellationToken);
+        if (current == plan.SchemaTo)
+        {
+            done.Add($"schema: already at {plan.SchemaTo ?? "base"}");
+            MarkRolledBack("Migrate");
+            return;
+        }
+
+        _log.Warning("Rolling the schema back: {0} -> {1} (the new code still runs meanwhile)...", current ?? "base", plan.SchemaTo ?? "base");
+        try
+        {
+            await new MigrationService(context.Alembic(database), _log).DowngradeAsync(plan.SchemaTo, cancellationToken);
+            done.Add($"schema: downgraded {current ?? "base"} -> {plan.SchemaTo ?? "base"}");
+            journal.Record(journalStep, "schema", $"downgraded {current ?? "base"} -> {plan.SchemaTo ?? "base"}");
+            MarkRolledBack("Migrate");
+        }
+        catch (Exception ex) when (ex is CommandFailedException or CommandTimeoutException)
+        {
+            if (plan.BackupFile is not null && context.Options.RestoreOnFailure)
+            {
+                var leftovers = await new BackupService(context.Commands, _log, context.Time).RestoreAsync(database, plan.BackupFile, plan.BackupSha256, cancellationToken);
+                done.Add($"schema: the downgrade failed, restored {plan.BackupFile} (--restore-on-failure)" +
+                         (leftovers.Count > 0 ? $"; tables created after the backup remain: {string.Join(", ", leftovers)}" : string.Empty));
+                journal.Record(journalStep, "schema", $"restored from {plan.BackupFile}");
+                MarkRolledBack("Migrate");
+                return;
+            }
+
+            var how = plan.BackupFile is null
+                ? "there is no backup of this run"
+                : $"restore this run's backup (drops writes made since it was taken): {PgTools.RestoreCommand(context.Settings.Database.UrlEnv, plan.BackupFile)}";
+            problems.Add($"schema: the downgrade to {plan.SchemaTo ?? "base"} failed ({LastLine(ex.Message)}); the database stays at {current}; {how}");
+            journal.Record(journalStep, "schema", $"downgrade failed, database at {current}");
+        }
+    }
+
+    private async Task RollBackCodeAsync(ReleaseRef previous, List<string> done, List<string> problems, CancellationToken cancellationToken)
+    {
+        var journal = context.Journal!;
+        _log.Warning("Redeploying the previous release v{0} ({1})...", previous.Version, previous.ImageRef);
+        var service = new ReleaseService(context.Fly, _log, context.Time);
+        var settings = context.Settings;
+        var outcome = await service.DeployAsync(new DeployRequest(
+            settings.BackendPath,
+            settings.Fly.Path,
+            "immediate",
+            settings.Budgets.WaitTimeout,
+            settings.Budgets.WaitTimeout * 2 + TimeSpan.FromMinutes(5),
+            ImageLabel: string.Empty,
+            LocalBuild: false,
+            Image: previous.ImageRef,
+            SkipReleaseCommand: true), previous, cancellationToken);
+        if (outcome.Healthy)
+        {
+            done.Add($"code: redeployed the image of v{previous.Version} as v{outcome.NewRelease!.Version}");
+            journal.Record(journalStep, "code", $"v{previous.Version} redeployed as v{outcome.NewRelease.Version} ({previous.ImageRef})");
+            journal.Record(journalStep, "serving_version", outcome.NewRelease.Version.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            MarkRolledBack("Release");
+        }
+        else
+        {
+            problems.Add($"code: redeploying v{previous.Version} did not come up healthy (flyctl exit {outcome.ExitCode}, {outcome.MachinesHealthy}/{outcome.Machines} machines healthy); " +
+                         $"check flyctl status -a {settings.App} and flyctl releases -a {settings.App} --image");
+            journal.Record(journalStep, "code", "redeploy of the previous image failed");
+        }
+    }
+
+    /// <summary>True when some machine no longer runs the previous image: a killed deploy may have moved them unrecorded.</summary>
+    private async Task<bool> PlatformMovedAsync(ReleaseRef? previous, CancellationToken cancellationToken)
+    {
+        if (previous is null)
+        {
+            return false;
+        }
+
+        try
+        {
+            var status = await context.Fly.StatusAsync(cancellationToken);
+            return (status.Machines ?? []).Any(m => m.Config?.Image != previous.ImageRef && m.ImageRef?.Reference != previous.ImageRef);
+        }
+        catch (CommandFailedException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Undone steps must run again on --resume, so they stop counting as done.</summary>
+    private void MarkRolledBack(string step)
+    {
+        var journal = context.Journal!;
+        if (journal.Data.Steps.ContainsKey(step))
+        {
+            journal.RolledBack(step, $"undone by {journalStep}");
+        }
+    }
+
+    private static string LastLine(string text) =>
+        text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault(l => !l.StartsWith("Command:", StringComparison.Ordinal)) ?? text;
+}

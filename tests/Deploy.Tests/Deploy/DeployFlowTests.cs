@@ -1,0 +1,107 @@
+using System.Text.Json.Nodes;
+using DeployBuild.State;
+using DeployBuild.TestBed;
+using DeployBuild.Tests.Database;
+
+namespace DeployBuild.Tests.Deploy;
+
+/// <summary>--target=Deploy end to end against the simulator, the sample backend and a throwaway cluster.</summary>
+public sealed class DeployFlowTests
+{
+    [Fact]
+    public async Task Good_release_deploys_migrates_and_verifies()
+    {
+        await using var bed = await DeployBed.CreateAsync();
+        var first = await bed.BuildAsync("--target=Deploy");
+        Assert.True(first.ExitCode == 0, first.ToString());
+        Assert.Contains("this is its first deploy", first.Output);
+
+        await bed.Backend.ApplyAsync("next-release");
+        var second = await bed.BuildAsync("--target=Deploy");
+
+        Assert.True(second.ExitCode == 0, second.ToString());
+        Assert.Contains("Serving now: release v1", second.Output);
+        Assert.Contains("Database migrated: 0003 -> 0004.", second.Output);
+        Assert.Contains("Deployed v2", second.Output);
+        Assert.Contains("The release is verified.", second.Output);
+        Assert.Equal("0004", bed.Database.Scalar("SELECT version_num FROM alembic_version"));
+        var health = await GetJsonAsync(bed, "/api/v1/health");
+        Assert.Equal("1.1.0", (string?)health["version"]);
+        var journal = BackupTests.OpenJournal(bed);
+        Assert.Equal("succeeded", journal.Data.Status);
+        Assert.Equal("1", journal.Output("Release", "previous_version"));
+        Assert.Equal("2", journal.Output("Release", "new_version"));
+        Assert.StartsWith("pass", journal.Output("Verify", "check.Health"));
+    }
+
+    [Fact]
+    public async Task Unhealthy_release_is_rolled_back_schema_first_then_code_and_the_run_fails()
+    {
+        await using var bed = await DeployBed.CreateAsync();
+        Assert.Equal(0, (await bed.BuildAsync("--target=Deploy")).ExitCode);
+        var rows = bed.Database.Snapshot();
+        var schema = bed.Database.Schema();
+        await bed.Backend.ApplyAsync("next-release");
+        await bed.Backend.ApplyAsync("unhealthy");
+
+        var result = await bed.BuildAsync("--target=Deploy");
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("Rolling back: schema first (to 0003), then the code (to v1)", result.Output);
+        Assert.Contains("rolled back schema: downgraded 0004 -> 0003", result.Output);
+        Assert.Contains("rolled back code: redeployed the image of v1", result.Output);
+        Assert.Contains("Rollback complete", result.Output);
+        Assert.Equal("0003", bed.Database.Scalar("SELECT version_num FROM alembic_version"));
+        Assert.Equal(schema, bed.Database.Schema());
+        Assert.Equal(rows, bed.Database.Snapshot());
+        Assert.Equal("1.0.0", (string?)(await GetJsonAsync(bed, "/api/v1/health"))["version"]);
+        var journal = BackupTests.OpenJournal(bed);
+        Assert.Equal("failed", journal.Data.Status);
+        Assert.Equal(StepStatus.RolledBack, journal.Data.Steps["Migrate"].Status);
+        Assert.Equal(StepStatus.Done, journal.Data.Steps["AutoRollback"].Status);
+    }
+
+    [Fact]
+    public async Task Release_failing_the_latency_gate_is_rolled_back()
+    {
+        await using var bed = await DeployBed.CreateAsync();
+        Assert.Equal(0, (await bed.BuildAsync("--target=Deploy")).ExitCode);
+        await bed.Backend.ApplyAsync("next-release");
+        await bed.Backend.ApplyAsync("slow");
+
+        var result = await bed.BuildAsync("--target=Deploy");
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Matches(@"(?m)^Latency\s+FAIL", result.Stdout);
+        Assert.Contains("over the 500 ms threshold", result.Output);
+        Assert.Contains("Rollback complete", result.Output);
+        Assert.Equal("0003", bed.Database.Scalar("SELECT version_num FROM alembic_version"));
+        Assert.Equal("1.0.0", (string?)(await GetJsonAsync(bed, "/api/v1/health"))["version"]);
+    }
+
+    [Fact]
+    public async Task Failing_flyctl_deploy_rolls_the_schema_back_and_leaves_the_old_release_serving()
+    {
+        await using var bed = await DeployBed.CreateAsync();
+        Assert.Equal(0, (await bed.BuildAsync("--target=Deploy")).ExitCode);
+        var rows = bed.Database.Snapshot();
+        await bed.Backend.ApplyAsync("next-release");
+        bed.Fly.InjectFaults(new { build_failure = "remote builder out of disk" });
+
+        var result = await bed.BuildAsync("--target=Deploy");
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("Fly recorded no new release", result.Output);
+        Assert.Contains("rolled back schema: downgraded 0004 -> 0003", result.Output);
+        Assert.Equal("0003", bed.Database.Scalar("SELECT version_num FROM alembic_version"));
+        Assert.Equal(rows, bed.Database.Snapshot());
+        Assert.Equal("1.0.0", (string?)(await GetJsonAsync(bed, "/api/v1/health"))["version"]);
+    }
+
+    internal static async Task<JsonNode> GetJsonAsync(DeployBed bed, string path)
+    {
+        var status = await bed.Fly.JsonAsync("status", "--json", "-a", bed.App);
+        using var http = new HttpClient();
+        return JsonNode.Parse(await http.GetStringAsync(new Uri(new Uri((string)status["AppURL"]!), path)))!;
+    }
+}

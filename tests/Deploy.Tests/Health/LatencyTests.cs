@@ -1,0 +1,138 @@
+using DeployBuild.Health;
+
+namespace DeployBuild.Tests.Health;
+
+public sealed class LatencyStatsTests
+{
+    [Fact]
+    public void One_to_a_hundred_gives_the_textbook_nearest_rank_percentiles()
+    {
+        var stats = LatencyStats.From(Enumerable.Range(1, 100).Select(i => (double)i).Reverse());
+
+        Assert.Equal(100, stats.Count);
+        Assert.Equal(0, stats.Failures);
+        Assert.Equal(50, stats.P50Ms);
+        Assert.Equal(95, stats.P95Ms);
+        Assert.Equal(100, stats.MaxMs);
+    }
+
+    [Theory]
+    [InlineData(new double[] { 7 }, 7, 7, 7)]
+    [InlineData(new double[] { 5, 1, 3 }, 3, 5, 5)]
+    [InlineData(new double[] { 10, 20, 30, 40 }, 20, 40, 40)]
+    [InlineData(new double[] { 1, 2, 3, 4, 5 }, 3, 5, 5)]
+    [InlineData(new double[] { 9, 8, 7, 6, 5, 4, 3, 2, 1 }, 5, 9, 9)]
+    [InlineData(new double[] { 300, 100, 200, 120, 110, 130, 140, 150, 160, 170, 180, 190, 210, 220, 230, 240, 250, 260, 270, 900 }, 190, 300, 900)]
+    public void Nearest_rank_picks_a_real_sample(double[] values, double p50, double p95, double max)
+    {
+        var stats = LatencyStats.From(values);
+
+        Assert.Equal(values.Length, stats.Count);
+        Assert.Equal(p50, stats.P50Ms);
+        Assert.Equal(p95, stats.P95Ms);
+        Assert.Equal(max, stats.MaxMs);
+    }
+
+    [Fact]
+    public void The_rank_is_rounded_up_not_to_the_nearest()
+    {
+        // 95 % of 30 is 28.5: nearest rank takes the 29th value.
+        var stats = LatencyStats.From(Enumerable.Range(1, 30).Select(i => i * 10.0));
+
+        Assert.Equal(150, stats.P50Ms);
+        Assert.Equal(290, stats.P95Ms);
+    }
+
+    [Fact]
+    public void No_samples_give_no_percentiles()
+    {
+        var stats = LatencyStats.From([]);
+
+        Assert.Equal(0, stats.Count);
+        Assert.Null(stats.P50Ms);
+        Assert.Null(stats.P95Ms);
+        Assert.Null(stats.MaxMs);
+    }
+}
+
+public sealed class LatencySamplerTests : IAsyncLifetime
+{
+    private static readonly TimeSpan Guard = TimeSpan.FromSeconds(60);
+
+    private readonly HttpClient _http = HealthHttp.CreateClient();
+    private TestHttpServer _server = null!;
+
+    public Task InitializeAsync()
+    {
+        _server = TestHttpServer.Start();
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _server.DisposeAsync();
+        _http.Dispose();
+    }
+
+    [Fact]
+    public async Task Samples_round_robin_one_at_a_time_and_see_a_delay()
+    {
+        _server.On("/slow", Reply.Ok() with { Delay = TimeSpan.FromMilliseconds(150) });
+        _server.On("/fast", Reply.Ok());
+
+        var stats = await LatencySampler.SampleAsync(_http, _server.BaseUrl, ["/slow", "/fast"], 6, TimeSpan.FromSeconds(5), CancellationToken.None).WaitAsync(Guard);
+
+        Assert.Equal(6, stats.Count);
+        Assert.Equal(0, stats.Failures);
+        Assert.Null(stats.LastFailure);
+        Assert.Equal(3, _server.Count("/slow"));
+        Assert.Equal(3, _server.Count("/fast"));
+        Assert.Equal(["/slow", "/fast", "/slow", "/fast", "/slow", "/fast"], _server.Requests.Select(r => r.Path));
+        Assert.Equal(1, _server.MaxInFlight);
+        Assert.True(stats.P95Ms >= 150, $"p95 {stats.P95Ms} ms");
+        Assert.True(stats.MaxMs >= 150, $"max {stats.MaxMs} ms");
+        Assert.True(stats.P50Ms <= stats.P95Ms);
+    }
+
+    [Fact]
+    public async Task The_whole_body_is_part_of_the_response_time()
+    {
+        // The pause comes after far more body than is kept: a sampler that stopped reading there
+        // would not wait for it.
+        _server.On("/big", Reply.Ok(new string('a', 200_000)) with { PauseMidBody = TimeSpan.FromMilliseconds(200) });
+
+        var stats = await LatencySampler.SampleAsync(_http, _server.BaseUrl, ["/big"], 2, TimeSpan.FromSeconds(10), CancellationToken.None).WaitAsync(Guard);
+
+        Assert.Equal(2, stats.Count);
+        Assert.Equal(0, stats.Failures);
+        Assert.True(stats.P50Ms >= 200, $"p50 {stats.P50Ms} ms");
+    }
+
+    [Fact]
+    public async Task Failed_requests_are_counted_and_left_out_of_the_percentiles()
+    {
+        _server.On("/ok", Reply.Ok() with { Delay = TimeSpan.FromMilliseconds(100) });
+        _server.On("/error", Reply.WithStatus(500, "boom"));
+        _server.On("/hang", Reply.Hanging());
+
+        var stats = await LatencySampler.SampleAsync(
+            _http, _server.BaseUrl, ["/ok", "/error", "/ok", "/hang"], 4, TimeSpan.FromSeconds(2), CancellationToken.None).WaitAsync(Guard);
+
+        Assert.Equal(2, stats.Count);
+        Assert.Equal(2, stats.Failures);
+        Assert.True(stats.P50Ms >= 100, $"p50 {stats.P50Ms} ms: a fast error leaked into the percentiles");
+        Assert.Equal("/hang: timed out after 2 s", stats.LastFailure);
+        Assert.EndsWith(", 2 failed (last: /hang: timed out after 2 s)", stats.Summary);
+    }
+
+    [Fact]
+    public async Task A_server_not_listening_gives_only_failures()
+    {
+        var stats = await LatencySampler.SampleAsync(_http, TestHttpServer.Unused(), ["/health"], 3, TimeSpan.FromSeconds(5), CancellationToken.None).WaitAsync(Guard);
+
+        Assert.Equal(0, stats.Count);
+        Assert.Equal(3, stats.Failures);
+        Assert.Null(stats.P95Ms);
+        Assert.Equal("/health: connection refused", stats.LastFailure);
+    }
+}
