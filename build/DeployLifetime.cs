@@ -145,7 +145,6 @@ public sealed class DeployLifetime(IEnumerable<IFrostingTask> tasks) : FrostingL
     private static void Notify(DeployContext context, RunJournal journal, bool succeeded)
     {
         var rolledBack = context.RollbackOutcome;
-        var @event = succeeded ? "success" : rolledBack is not null ? "rollback" : "failure";
         var notification = new Health.Notification(
             context.Settings.App,
             journal.RunId,
@@ -158,13 +157,9 @@ public sealed class DeployLifetime(IEnumerable<IFrostingTask> tasks) : FrostingL
         {
             Detail = journal.Data.Error,
         };
-        Rollback.NotificationSender.Send(context.Settings.Notifications, @event, notification, Environment.GetEnvironmentVariable, context.Log);
-        if (@event == "rollback")
-        {
-            // A rollback is also a failure: teams that listen only for failures still hear of it.
-            Rollback.NotificationSender.Send(context.Settings.Notifications with { On = context.Settings.Notifications.On.Where(o => o == "failure").ToList() },
-                "failure", notification, Environment.GetEnvironmentVariable, context.Log);
-        }
+        // A rollback is also a failure: a team that listens for either hears of it, once.
+        string[] events = succeeded ? ["success"] : rolledBack is not null ? ["rollback", "failure"] : ["failure"];
+        Rollback.NotificationSender.Send(context.Settings.Notifications, events, notification, Environment.GetEnvironmentVariable, context.Log);
     }
 
     private static int? Version(string? text) => int.TryParse(text, out var version) ? version : null;

@@ -57,12 +57,12 @@ public static class EndpointChecker
     {
         var started = time.GetTimestamp();
         using var request = CreateRequest(check, HttpProbe.Combine(baseUrl, check.Path));
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        timeout.CancelAfter(requestTimeout);
+        using var timeout = new CancellationTokenSource(requestTimeout, time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, timeout.Token);
         ProbeResponse response;
         try
         {
-            response = await HttpProbe.SendAsync(http, request, BodyChars, drain: false, time, timeout.Token);
+            response = await HttpProbe.SendAsync(http, request, BodyChars, drain: false, time, linked.Token);
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested && timeout.IsCancellationRequested)
         {

@@ -69,11 +69,11 @@ public static class LatencySampler
         {
             var path = paths[i % paths.Count];
             using var request = new HttpRequestMessage(HttpMethod.Get, HttpProbe.Combine(baseUrl, path));
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            timeout.CancelAfter(requestTimeout);
+            using var timeout = new CancellationTokenSource(requestTimeout, time);
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, timeout.Token);
             try
             {
-                var response = await HttpProbe.SendAsync(http, request, KeptBodyChars, drain: true, time, timeout.Token);
+                var response = await HttpProbe.SendAsync(http, request, KeptBodyChars, drain: true, time, linked.Token);
                 if (response.Status is >= 200 and < 300 && !response.FollowedRedirect)
                 {
                     durations.Add(Math.Round(response.Duration.TotalMilliseconds, 1));

@@ -53,14 +53,14 @@ public static class WebhookNotifier
             {
                 Content = new StringContent(payload, Encoding.UTF8, "application/json"),
             };
-            using var cancel = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            cancel.CancelAfter(timeout);
+            using var expiry = new CancellationTokenSource(timeout, time);
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, expiry.Token);
             ProbeResponse response;
             try
             {
-                response = await HttpProbe.SendAsync(http, request, ErrorBodyChars, drain: false, time, cancel.Token);
+                response = await HttpProbe.SendAsync(http, request, ErrorBodyChars, drain: false, time, linked.Token);
             }
-            catch (OperationCanceledException) when (!ct.IsCancellationRequested && cancel.IsCancellationRequested)
+            catch (OperationCanceledException) when (!ct.IsCancellationRequested && expiry.IsCancellationRequested)
             {
                 return Failed(null, $"webhook at {webhook.Host} {HttpProbe.TimedOut(timeout)}");
             }

@@ -7,10 +7,11 @@ namespace DeployBuild.Rollback;
 /// <summary>"Notifier équipe": a Slack-compatible message on the events deploy.toml names, when a webhook is set.</summary>
 public static class NotificationSender
 {
-    public static void Send(NotificationSettings settings, string @event, Notification notification, Func<string, string?> environment, ICakeLog log)
+    /// <param name="events">What happened, most specific first; one message goes out if deploy.toml listens for any of them.</param>
+    public static void Send(NotificationSettings settings, IReadOnlyList<string> events, Notification notification, Func<string, string?> environment, ICakeLog log)
     {
-        if (!settings.On.Contains(@event, StringComparer.OrdinalIgnoreCase) ||
-            environment(settings.WebhookEnv) is not { Length: > 0 } url)
+        var @event = events.FirstOrDefault(e => settings.On.Contains(e, StringComparer.OrdinalIgnoreCase));
+        if (@event is null || environment(settings.WebhookEnv) is not { Length: > 0 } url)
         {
             return;
         }

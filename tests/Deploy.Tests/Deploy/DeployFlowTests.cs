@@ -38,7 +38,7 @@ public sealed class DeployFlowTests
     public async Task Unhealthy_release_is_rolled_back_schema_first_then_code_and_the_run_fails()
     {
         await using var bed = await DeployBed.CreateAsync();
-        Assert.Equal(0, (await bed.BuildAsync("--target=Deploy")).ExitCode);
+        Assert.Equal(0, (await bed.BuildAsync("--target=Deploy", "--force")).ExitCode);
         var rows = bed.Database.Snapshot();
         var schema = bed.Database.Schema();
         await bed.Backend.ApplyAsync("next-release");
@@ -65,7 +65,7 @@ public sealed class DeployFlowTests
     public async Task Release_failing_the_latency_gate_is_rolled_back()
     {
         await using var bed = await DeployBed.CreateAsync();
-        Assert.Equal(0, (await bed.BuildAsync("--target=Deploy")).ExitCode);
+        Assert.Equal(0, (await bed.BuildAsync("--target=Deploy", "--force")).ExitCode);
         await bed.Backend.ApplyAsync("next-release");
         await bed.Backend.ApplyAsync("slow");
 
@@ -83,7 +83,7 @@ public sealed class DeployFlowTests
     public async Task Failing_flyctl_deploy_rolls_the_schema_back_and_leaves_the_old_release_serving()
     {
         await using var bed = await DeployBed.CreateAsync();
-        Assert.Equal(0, (await bed.BuildAsync("--target=Deploy")).ExitCode);
+        Assert.Equal(0, (await bed.BuildAsync("--target=Deploy", "--force")).ExitCode);
         var rows = bed.Database.Snapshot();
         await bed.Backend.ApplyAsync("next-release");
         bed.Fly.InjectFaults(new { build_failure = "remote builder out of disk" });

@@ -77,7 +77,8 @@ public sealed class LatencySamplerTests : IAsyncLifetime
     [Fact]
     public async Task Samples_round_robin_one_at_a_time_and_see_a_delay()
     {
-        _server.On("/slow", Reply.Ok() with { Delay = TimeSpan.FromMilliseconds(150) });
+        // The server waits a little longer than the bound asserted: its timer may fire a millisecond early.
+        _server.On("/slow", Reply.Ok() with { Delay = TimeSpan.FromMilliseconds(160) });
         _server.On("/fast", Reply.Ok());
 
         var stats = await LatencySampler.SampleAsync(_http, _server.BaseUrl, ["/slow", "/fast"], 6, TimeSpan.FromSeconds(5), CancellationToken.None).WaitAsync(Guard);
@@ -99,7 +100,7 @@ public sealed class LatencySamplerTests : IAsyncLifetime
     {
         // The pause comes after far more body than is kept: a sampler that stopped reading there
         // would not wait for it.
-        _server.On("/big", Reply.Ok(new string('a', 200_000)) with { PauseMidBody = TimeSpan.FromMilliseconds(200) });
+        _server.On("/big", Reply.Ok(new string('a', 200_000)) with { PauseMidBody = TimeSpan.FromMilliseconds(210) });
 
         var stats = await LatencySampler.SampleAsync(_http, _server.BaseUrl, ["/big"], 2, TimeSpan.FromSeconds(10), CancellationToken.None).WaitAsync(Guard);
 
@@ -111,7 +112,7 @@ public sealed class LatencySamplerTests : IAsyncLifetime
     [Fact]
     public async Task Failed_requests_are_counted_and_left_out_of_the_percentiles()
     {
-        _server.On("/ok", Reply.Ok() with { Delay = TimeSpan.FromMilliseconds(100) });
+        _server.On("/ok", Reply.Ok() with { Delay = TimeSpan.FromMilliseconds(110) });
         _server.On("/error", Reply.WithStatus(500, "boom"));
         _server.On("/hang", Reply.Hanging());
 
