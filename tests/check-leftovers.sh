@@ -3,6 +3,9 @@
 # all carry FLYSIM_STATE_DIR in their environment), a throwaway PostgreSQL cluster, or its folder.
 set -uo pipefail
 
+# Cleanup that is under way (a supervisor noticing its state folder is gone, a cluster's watcher
+# noticing its test host exited) gets a few seconds; what is still there after that leaked.
+scan() {
 found=0
 for environ in /proc/[0-9]*/environ; do
   pid=${environ#/proc/}; pid=${pid%/environ}
@@ -23,6 +26,15 @@ for directory in "${TMPDIR:-/tmp}"/deploy-testbed-pg-*; do
   echo "left behind: $directory"
   found=1
 done
+
+}
+
+for _ in $(seq 1 20); do
+  scan >/dev/null
+  [ "$found" = 0 ] && break
+  sleep 0.5
+done
+scan
 
 if [ "$found" = 1 ]; then
   echo "check-leftovers: the test run did not clean up after itself."

@@ -113,7 +113,8 @@ public sealed class VerifyService(DeploySettings settings, FlyCli fly, Func<stri
         }
         catch (Exception ex) when (ex is HttpRequestException or JsonException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
         {
-            findings.Add(Finding.Fail($"{settings.Verify.DatabaseHealthPath}: {ex.Message}", "check the app's logs (flyctl logs)"));
+            var why = ex is JsonException ? $"not JSON ({ex.Message})" : HttpProbe.Describe(ex, settings.Verify.RequestTimeout);
+            findings.Add(Finding.Fail($"{settings.Verify.DatabaseHealthPath}: {why}", "check the app's logs (flyctl logs)"));
         }
 
         var want = expectedRevision ?? reported;

@@ -55,30 +55,44 @@ public sealed class DeployBed : IAsyncDisposable
     public static async Task<DeployBed> CreateAsync(string? variant = null, bool migrated = true, bool createApp = true, int seedRows = 200)
     {
         var root = Directory.CreateTempSubdirectory("deploy-testbed-bed-").FullName;
-        var backend = await SampleBackend.CreateAsync(variant);
-        var database = PostgresCluster.Shared.CreateDatabase("bed");
         var fly = new FlySimulator();
-        var app = "sample-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3));
-        var bed = new DeployBed(backend, database, fly, root, app);
-        Directory.CreateDirectory(bed.ConfigDir);
-        File.WriteAllText(bed.FlyToml, FlyTomlText(app));
-        File.WriteAllText(bed.DeployToml, DeployTomlText(app));
-        if (migrated)
+        SampleBackend? backend = null;
+        TestDatabase? database = null;
+        try
         {
-            using var production = await SampleBackend.CreateAsync();
-            Ensure(await production.AlembicAsync(database.Url, "upgrade", "head"));
-            if (seedRows > 0)
+            backend = await SampleBackend.CreateAsync(variant);
+            database = PostgresCluster.Shared.CreateDatabase("bed");
+            var app = "sample-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3));
+            var bed = new DeployBed(backend, database, fly, root, app);
+            Directory.CreateDirectory(bed.ConfigDir);
+            File.WriteAllText(bed.FlyToml, FlyTomlText(app));
+            File.WriteAllText(bed.DeployToml, DeployTomlText(app));
+            if (migrated)
             {
-                Ensure(await production.SeedAsync(database.Url, seedRows));
+                using var production = await SampleBackend.CreateAsync();
+                Ensure(await production.AlembicAsync(database.Url, "upgrade", "head"));
+                if (seedRows > 0)
+                {
+                    Ensure(await production.SeedAsync(database.Url, seedRows));
+                }
             }
-        }
 
-        if (createApp)
+            if (createApp)
+            {
+                await fly.CreateAppAsync(app, bed.Secrets);
+            }
+
+            return bed;
+        }
+        catch
         {
-            await fly.CreateAppAsync(app, bed.Secrets);
+            // A bed that could not be set up must not leave its parts behind.
+            await fly.DisposeAsync();
+            database?.Dispose();
+            backend?.Dispose();
+            Directory.Delete(root, recursive: true);
+            throw;
         }
-
-        return bed;
     }
 
     public static string FlyTomlText(string app) =>

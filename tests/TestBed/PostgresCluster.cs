@@ -100,7 +100,24 @@ public sealed class PostgresCluster : IDisposable
         }
 
         AppDomain.CurrentDomain.ProcessExit += (_, _) => cluster.Dispose();
+        cluster.StartReaper();
         return cluster;
+    }
+
+    /// <summary>
+    /// A test host may be killed before its exit handlers finish (the test runner does not wait
+    /// for long). A detached watcher stops the cluster and removes its folder as soon as this
+    /// process is gone, however it went.
+    /// </summary>
+    private void StartReaper()
+    {
+        var stop = _runAs.Length > 0
+            ? $"runuser -u {_runAs} -- '{Path.Combine(BinDirectory, "pg_ctl")}' -D '{DataDirectory}' -m immediate -w stop"
+            : $"'{Path.Combine(BinDirectory, "pg_ctl")}' -D '{DataDirectory}' -m immediate -w stop";
+        var script = "exec </dev/null >/dev/null 2>&1; " +
+                     $"while kill -0 {Environment.ProcessId} 2>/dev/null; do sleep 0.5; done; " +
+                     $"if [ -f '{DataDirectory}/postmaster.pid' ]; then {stop}; fi; rm -rf '{Root}'";
+        Run("setsid", ["-f", "bash", "-c", script], string.Empty);
     }
 
     /// <summary>A fresh, empty database for one test; dropped on dispose.</summary>

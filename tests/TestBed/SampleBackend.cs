@@ -23,19 +23,27 @@ public sealed class SampleBackend : IDisposable
     {
         var root = Directory.CreateTempSubdirectory("deploy-testbed-backend-").FullName;
         var backend = new SampleBackend(root);
-        CopyTree(RepoPaths.SampleBackend, root);
-        if (variant is not null)
+        try
         {
-            backend.Overlay(variant);
-        }
+            CopyTree(RepoPaths.SampleBackend, root);
+            if (variant is not null)
+            {
+                backend.Overlay(variant);
+            }
 
-        if (git)
+            if (git)
+            {
+                await backend.GitAsync("init", "-q", "-b", "main");
+                await backend.CommitAsync(variant is null ? "sample backend" : $"sample backend ({variant})");
+            }
+
+            return backend;
+        }
+        catch
         {
-            await backend.GitAsync("init", "-q", "-b", "main");
-            await backend.CommitAsync(variant is null ? "sample backend" : $"sample backend ({variant})");
+            backend.Dispose();
+            throw;
         }
-
-        return backend;
     }
 
     /// <summary>Applies a variant on top of the current tree and commits it.</summary>
