@@ -10,9 +10,6 @@ Set-StrictMode -Version Latest
 
 $root = $PSScriptRoot
 $cache = Join-Path $root '.build-cache'
-$out = Join-Path $cache 'bin'
-$stampFile = Join-Path $cache 'stamp'
-$dll = Join-Path $out 'Build.dll'
 
 if (-not (Get-Command dotnet -ErrorAction SilentlyContinue)) {
     [Console]::Error.WriteLine("Error: 'dotnet' was not found. Install the .NET SDK named in global.json (https://dot.net), then run .\build.ps1 again.")
@@ -43,32 +40,39 @@ function Get-SourcesStamp {
     return [Convert]::ToHexString([System.Security.Cryptography.SHA256]::HashData($bytes)).ToLowerInvariant()
 }
 
-function Test-UpToDate([string]$stamp) {
-    return (Test-Path -LiteralPath $stampFile) -and ((Get-Content -LiteralPath $stampFile -Raw).Trim() -eq $stamp) -and (Test-Path -LiteralPath $dll)
-}
-
-$current = Get-SourcesStamp
-if (-not (Test-UpToDate $current)) {
+# Each version of the sources gets its own folder (named as build.sh names it, so both scripts
+# share it), so a run in progress never has its build replaced under it; the newest three are kept.
+$stamp = Get-SourcesStamp
+$out = Join-Path $cache ('bin-' + $stamp.Substring(0, 20))
+$complete = Join-Path $out '.complete'
+if (-not (Test-Path -LiteralPath $complete)) {
     New-Item -ItemType Directory -Force -Path $cache | Out-Null
-    # Two runs starting together must not compile into the same folder at once.
+    # Two runs starting together must not compile at once (they share build/obj).
     $lock = $null
     while ($null -eq $lock) {
         try { $lock = [System.IO.File]::Open((Join-Path $cache 'compile.lock'), 'OpenOrCreate', 'ReadWrite', 'None') }
         catch [System.IO.IOException] { Start-Sleep -Milliseconds 200 }
     }
     try {
-        if (-not (Test-UpToDate $current)) {
-            Remove-Item -LiteralPath $stampFile -Force -ErrorAction SilentlyContinue
+        if (-not (Test-Path -LiteralPath $complete)) {
             [Console]::Error.WriteLine('Compiling the build (its sources changed)...')
-            if (Test-Path -LiteralPath $out) { Remove-Item -LiteralPath $out -Recurse -Force }
+            $staging = "$out.partial"
+            foreach ($folder in $staging, $out) {
+                if (Test-Path -LiteralPath $folder) { Remove-Item -LiteralPath $folder -Recurse -Force }
+            }
             $log = Join-Path $cache 'compile.log'
-            & dotnet build (Join-Path $root 'build/Build.csproj') -c Release -o $out --nologo -v quiet -clp:ErrorsOnly *> $log
+            & dotnet build (Join-Path $root 'build/Build.csproj') -c Release -o $staging --nologo -v quiet -clp:ErrorsOnly *> $log
             if ($LASTEXITCODE -ne 0) {
                 Get-Content -LiteralPath $log | ForEach-Object { [Console]::Error.WriteLine($_) }
                 [Console]::Error.WriteLine("Error: the build project does not compile (log: $log).")
+                if (Test-Path -LiteralPath $staging) { Remove-Item -LiteralPath $staging -Recurse -Force }
                 exit 1
             }
-            Set-Content -LiteralPath $stampFile -Value $current -NoNewline
+            New-Item -ItemType File -Path (Join-Path $staging '.complete') | Out-Null
+            Move-Item -LiteralPath $staging -Destination $out
+            Get-ChildItem -Path $cache -Directory -Filter 'bin-*' | Where-Object { -not $_.Name.EndsWith('.partial') } |
+                Sort-Object LastWriteTime -Descending | Select-Object -Skip 3 |
+                ForEach-Object { Remove-Item -LiteralPath $_.FullName -Recurse -Force -ErrorAction SilentlyContinue }
         }
     }
     finally {
@@ -76,5 +80,5 @@ if (-not (Test-UpToDate $current)) {
     }
 }
 
-& dotnet $dll @args
+& dotnet (Join-Path $out 'Build.dll') @args
 exit $LASTEXITCODE

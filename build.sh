@@ -8,14 +8,11 @@ set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cache="$root/.build-cache"
-out="$cache/bin"
-stamp_file="$cache/stamp"
 
 if ! command -v dotnet >/dev/null 2>&1; then
   echo "Error: 'dotnet' was not found. Install the .NET SDK named in global.json (https://dot.net), then run ./build.sh again." >&2
   exit 1
 fi
-
 
 if command -v sha256sum >/dev/null 2>&1; then sha="sha256sum"; else sha="shasum -a 256"; fi
 
@@ -33,27 +30,28 @@ sources_stamp() {
   )
 }
 
-compile() {
-  echo "Compiling the build (its sources changed)..." >&2
-  rm -rf "$out"
-  if ! dotnet build "$root/build/Build.csproj" -c Release -o "$out" --nologo -v quiet -clp:ErrorsOnly >"$cache/compile.log" 2>&1; then
-    cat "$cache/compile.log" >&2
-    echo "Error: the build project does not compile (log: $cache/compile.log)." >&2
-    rm -f "$stamp_file"
-    exit 1
-  fi
-}
-
-current="$(sources_stamp)"
-if [ ! -f "$stamp_file" ] || [ "$(cat "$stamp_file")" != "$current" ] || [ ! -f "$out/Build.dll" ]; then
+# Each version of the sources gets its own folder, so a run in progress never has its build
+# replaced under it; the newest three are kept.
+stamp="$(sources_stamp)"
+out="$cache/bin-${stamp:0:20}"
+if [ ! -f "$out/.complete" ]; then
   mkdir -p "$cache"
-  # Two runs starting together must not compile into the same folder at once.
+  # Two runs starting together must not compile at once (they share build/obj).
   exec 9>"$cache/compile.lock"
   if command -v flock >/dev/null 2>&1; then flock 9; fi
-  if [ ! -f "$stamp_file" ] || [ "$(cat "$stamp_file")" != "$current" ] || [ ! -f "$out/Build.dll" ]; then
-    rm -f "$stamp_file"
-    compile
-    echo "$current" >"$stamp_file"
+  if [ ! -f "$out/.complete" ]; then
+    echo "Compiling the build (its sources changed)..." >&2
+    staging="$out.partial"
+    rm -rf "$staging" "$out"
+    if ! dotnet build "$root/build/Build.csproj" -c Release -o "$staging" --nologo -v quiet -clp:ErrorsOnly >"$cache/compile.log" 2>&1; then
+      cat "$cache/compile.log" >&2
+      echo "Error: the build project does not compile (log: $cache/compile.log)." >&2
+      rm -rf "$staging"
+      exit 1
+    fi
+    : >"$staging/.complete"
+    mv "$staging" "$out"
+    ls -1dt "$cache"/bin-* 2>/dev/null | grep -v '\.partial$' | tail -n +4 | while IFS= read -r old; do rm -rf "$old"; done
   fi
   exec 9>&-
 fi

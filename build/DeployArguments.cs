@@ -19,7 +19,8 @@ public sealed record DeployArguments(
     int? ToRelease,
     string? SchemaTo,
     string? RestoreBackup,
-    bool Yes)
+    bool Yes,
+    bool PushTag)
 {
     public const string DefaultTarget = "Validate";
 
@@ -40,6 +41,7 @@ public sealed record DeployArguments(
         new("schema-to", "revision", "Rollback: also downgrade the schema to this Alembic revision (base for none) before redeploying the old code."),
         new("restore-backup", "file", "Rollback: restore this pg_dump backup into the database (asks for confirmation: it drops writes made since the backup)."),
         new("yes", null, "Answer yes to confirmations (restoring a backup), for CI."),
+        new("push-tag", null, "Push the deploy tag (deploy/<app>/v<release>) to the backend's origin with git (git.push in deploy.toml)."),
         new("local-build", null, "Build the image with the local Docker engine (docker build in Validate, flyctl deploy --local-only) instead of Fly's remote builder."),
     ];
 
@@ -78,6 +80,7 @@ public sealed record DeployArguments(
                 : null,
             SchemaTo: Value("schema-to"),
             RestoreBackup: Value("restore-backup") is { } backup ? PathOf(backup) : null,
-            Yes: Flag("yes"));
+            Yes: Flag("yes"),
+            PushTag: Flag("push-tag"));
     }
 }

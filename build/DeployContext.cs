@@ -29,6 +29,7 @@ public sealed class DeployContext : FrostingContext
             SettingsLoader.Load(Options.ConfigDirectory, WorkingDirectory, Options.Backend));
         _fly = new Lazy<FlyCli>(() => new FlyCli(Commands, FlyctlLocator.Resolve(Options.Flyctl, System.Environment.GetEnvironmentVariable), Settings.App));
         _npm = new Lazy<NpmTools>(() => new NpmTools(this, NpmTools.Locate()));
+        GitHubActions = Reporting.GitHubActionsReporter.Detect(context);
     }
 
     public string WorkingDirectory { get; }
@@ -51,6 +52,15 @@ public sealed class DeployContext : FrostingContext
 
     /// <summary>The post-deploy checks' results, once Verify ran (for the report).</summary>
     public IReadOnlyList<CheckResult>? VerifyResults { get; internal set; }
+
+    /// <summary>Set under GitHub Actions: masks, groups, annotations, summary, outputs.</summary>
+    public Reporting.GitHubActionsReporter? GitHubActions { get; }
+
+    /// <summary>The run's report.md, once written (teardown).</summary>
+    public string? ReportPath { get; internal set; }
+
+    /// <summary>Other runs' reports worth pointing at in the last lines (the demo's deploys).</summary>
+    public List<(string Label, string Path)> OtherReports { get; } = [];
 
     /// <summary>What an automatic or manual rollback did, when one ran.</summary>
     public Rollback.RollbackOutcome? RollbackOutcome { get; internal set; }

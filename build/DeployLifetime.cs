@@ -22,6 +22,7 @@ public sealed class DeployLifetime(IEnumerable<IFrostingTask> tasks) : FrostingL
     {
         var settings = context.Settings;
         RegisterSecrets(context);
+        context.GitHubActions?.Mask(context.Masker.Values);
 
         context.Commit = ReadCommit(context, settings.BackendPath);
         var digest = ConfigDigest(settings.DeployTomlPath, settings.Fly.Path);
@@ -69,14 +70,56 @@ public sealed class DeployLifetime(IEnumerable<IFrostingTask> tasks) : FrostingL
                 }
 
                 journal.Finish(info.Successful, error is null ? null : context.RollbackOutcome is { } r ? $"{error} Rollback: {r.Summary}." : error);
+                var report = Reporting.RunReport.From(context, journal);
+                var (markdown, _) = Reporting.ReportWriter.Write(report, journal.Directory, context.Masker.Apply);
+                Reporting.AuditLog.Append(context.StateDirectory, report, context.Masker.Apply);
+                context.ReportPath = markdown;
+                TellGitHubActions(context, report, info.ThrownException);
                 Notify(context, journal, info.Successful);
-                context.Information("Journal: {0}", context.Display(journal.Path));
+            }
+            else if (info.ThrownException is { } early && context.GitHubActions is { } github)
+            {
+                // The run stopped before it had a journal: bad config, a held lock...
+                if (Unwrap(early) is Settings.ConfigException config)
+                {
+                    github.Annotate(config.Errors);
+                }
+                else
+                {
+                    github.Error("Deploy build", context.Masker.Apply(Unwrap(early).Message));
+                }
             }
         }
         finally
         {
             context.Lock?.Release();
         }
+    }
+
+    private static void TellGitHubActions(DeployContext context, Reporting.RunReport report, Exception? failure)
+    {
+        if (context.GitHubActions is not { } github)
+        {
+            return;
+        }
+
+        github.Annotate("Pre-deploy check", context.ValidationResults ?? []);
+        github.Annotate("Verification", context.VerifyResults ?? []);
+        if (failure is not null && report.Checks.All(c => c.Result != "FAIL") && report.Verification.All(c => c.Result != "FAIL"))
+        {
+            github.Error($"{report.Target} failed", context.Masker.Apply(Unwrap(failure).Message));
+        }
+
+        github.Summary(context.Masker.Apply(Reporting.ReportWriter.Markdown(report)));
+        var release = report.ReleaseServing ?? report.ReleaseAfter;
+        github.Outputs(new Dictionary<string, string>
+        {
+            ["run-id"] = report.RunId,
+            ["result"] = report.Result,
+            ["release-version"] = release?.Version.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? string.Empty,
+            ["image"] = release?.Image ?? string.Empty,
+            ["report"] = context.ReportPath ?? string.Empty,
+        });
     }
 
     /// <summary>
@@ -153,7 +196,7 @@ public sealed class DeployLifetime(IEnumerable<IFrostingTask> tasks) : FrostingL
             Version(journal.Output("Release", "previous_version")),
             Version(journal.Output("Release", "new_version")),
             rolledBack?.Done ?? [],
-            journal.Path)
+            context.ReportPath ?? journal.Path)
         {
             Detail = journal.Data.Error,
         };

@@ -8,12 +8,11 @@ namespace DeployBuild;
 /// </summary>
 public sealed class StepLifetime : FrostingTaskLifetime<DeployContext>
 {
-    public override void Setup(DeployContext context, ITaskSetupContext info)
-    {
-    }
+    public override void Setup(DeployContext context, ITaskSetupContext info) => context.GitHubActions?.StartGroup(info.Task.Name);
 
     public override void Teardown(DeployContext context, ITaskTeardownContext info)
     {
+        context.GitHubActions?.EndGroup();
         if (context.Journal is not { } journal || info.Skipped)
         {
             return;

@@ -12,15 +12,21 @@ public sealed partial class BackendTestsCheck : IPreDeployCheck
     {
         var settings = context.Settings.Tests;
         var words = ShellWords.Split(settings.Command);
-        var environment = new Dictionary<string, string?>
+        // The suite must never meet production: no database URL, no secret of the app, whatever its fixtures read.
+        var environment = context.Settings.Secrets.All
+            .Append(context.Settings.Database.UrlEnv)
+            .Append("DATABASE_URL")
+            .Distinct(StringComparer.Ordinal)
+            .ToDictionary(name => name, _ => (string?)null);
+        foreach (var (name, value) in new Dictionary<string, string?>
         {
-            // The suite must never meet the production database, whatever its fixtures read.
-            [context.Settings.Database.UrlEnv] = null,
-            ["DATABASE_URL"] = null,
             // Validate changes nothing: no bytecode, no pytest cache in the backend folder.
             ["PYTHONDONTWRITEBYTECODE"] = "1",
             ["PYTEST_ADDOPTS"] = AppendOption(context.Environment("PYTEST_ADDOPTS"), "-p no:cacheprovider"),
-        };
+        })
+        {
+            environment[name] = value;
+        }
 
         CommandResult result;
         try

@@ -25,13 +25,7 @@ public sealed class GitCheck : IPreDeployCheck
             return Task.FromResult(new CheckResult(Name, "no commit", [Finding.Fail("the backend repository has no commit yet", "commit the backend first")], DateTime.UtcNow - started));
         }
 
-        var root = Path.GetFullPath(repo.Info.WorkingDirectory);
-        var prefix = Path.GetRelativePath(root, backend).Replace('\\', '/');
-        prefix = prefix == "." ? string.Empty : prefix.TrimEnd('/') + "/";
-        var changes = repo.RetrieveStatus(new StatusOptions { IncludeUntracked = true, RecurseUntrackedDirs = true })
-            .Where(e => e.State != FileStatus.Ignored && e.State != FileStatus.Unaltered && e.FilePath.Replace('\\', '/').StartsWith(prefix, StringComparison.Ordinal))
-            .Select(e => $"{e.FilePath} ({e.State})")
-            .ToList();
+        var changes = Changes(repo, backend);
 
         var summary = $"{repo.Head.FriendlyName} at {tip.Sha[..12]}";
         if (changes.Count == 0)
@@ -45,5 +39,29 @@ public sealed class GitCheck : IPreDeployCheck
             ? Finding.Warn(message, "commit them so the release matches a commit")
             : Finding.Fail(message, "commit or stash them, or pass --allow-dirty (validate.allow_dirty in deploy.toml)");
         return Task.FromResult(new CheckResult(Name, summary + ", dirty", [finding], DateTime.UtcNow - started));
+    }
+
+    /// <summary>Uncommitted changes (untracked files included: they would be deployed too) under the backend folder.</summary>
+    public static IReadOnlyList<string> Changes(string backend)
+    {
+        var discovered = Repository.Discover(backend);
+        if (discovered is null)
+        {
+            return [];
+        }
+
+        using var repo = new Repository(discovered);
+        return Changes(repo, Path.GetFullPath(backend));
+    }
+
+    private static IReadOnlyList<string> Changes(Repository repo, string backend)
+    {
+        var root = Path.GetFullPath(repo.Info.WorkingDirectory);
+        var prefix = Path.GetRelativePath(root, backend).Replace('\\', '/');
+        prefix = prefix == "." ? string.Empty : prefix.TrimEnd('/') + "/";
+        return repo.RetrieveStatus(new StatusOptions { IncludeUntracked = true, RecurseUntrackedDirs = true })
+            .Where(e => e.State != FileStatus.Ignored && e.State != FileStatus.Unaltered && e.FilePath.Replace('\\', '/').StartsWith(prefix, StringComparison.Ordinal))
+            .Select(e => $"{e.FilePath} ({e.State})")
+            .ToList();
     }
 }

@@ -110,16 +110,33 @@ public sealed class CakeHost
                 log.Information(string.Empty);
             }
 
-            await host.RunTargetAsync(target);
+            int exitCode;
+            try
+            {
+                await host.RunTargetAsync(target);
+                exitCode = 0;
+            }
+            catch (Exception ex) when (ex is not HostArgumentException)
+            {
+                exitCode = ReportFailure(log, ex);
+            }
 
-            if (arguments.DryRun)
+            if (arguments.DryRun && exitCode == 0)
             {
                 log.Information(string.Empty);
                 log.Information("This was a dry run.");
                 log.Information("No tasks were actually executed.");
             }
 
-            return 0;
+            if (!arguments.DryRun && !arguments.Tree && !arguments.Description)
+            {
+                foreach (var epilogue in provider.GetServices<IHostEpilogue>())
+                {
+                    epilogue.Run(context, exitCode);
+                }
+            }
+
+            return exitCode;
         }
         catch (HostArgumentException ex)
         {

@@ -22,16 +22,7 @@ public sealed class NpmTools(ICakeContext cake, string directory)
             return overridden;
         }
 
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            var candidate = Path.Combine(dir.FullName, "build", "tools");
-            if (File.Exists(Path.Combine(candidate, "package.json")))
-            {
-                return candidate;
-            }
-        }
-
-        throw new InvalidOperationException($"build/tools/package.json was not found above {AppContext.BaseDirectory}; run the build from its repository.");
+        return Path.Combine(Demo.RepoLayout.Locate().Root, "build", "tools");
     }
 
     /// <summary>The path of a tool's executable, installing the tools first when they are missing.</summary>

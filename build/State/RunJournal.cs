@@ -133,6 +133,16 @@ public sealed class RunJournal
         return new RunJournal(System.IO.Path.GetDirectoryName(path)!, data, mask, time);
     }
 
+    /// <summary>The newest run's journal, whatever its outcome.</summary>
+    public static string? FindLast(string stateDirectory)
+    {
+        var runs = RunsDirectory(stateDirectory);
+        return System.IO.Directory.Exists(runs)
+            ? System.IO.Directory.GetDirectories(runs).OrderDescending(StringComparer.Ordinal)
+                .Select(d => System.IO.Path.Combine(d, FileName)).FirstOrDefault(File.Exists)
+            : null;
+    }
+
     /// <summary>The newest run that did not succeed, if any: what <c>--resume</c> continues.</summary>
     public static string? FindLastUnfinished(string stateDirectory)
     {

@@ -1,8 +1,8 @@
 namespace DeployBuild.Tasks;
 
 [TaskName("Deploy")]
-[TaskDescription("The whole checklist: Validate, Backup, Migrate, Release, Verify; rolls schema and code back if a step after the first change fails.")]
-[IsDependentOn(typeof(Verify))]
+[TaskDescription("The whole checklist: Validate, Backup, Migrate, Release, Verify, Tag; rolls schema and code back if a step after the first change fails.")]
+[IsDependentOn(typeof(Tag))]
 public sealed class Deploy : DeployStep, IChangesProduction
 {
 }

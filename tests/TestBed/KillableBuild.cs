@@ -6,10 +6,10 @@ namespace DeployBuild.TestBed;
 /// <summary>A build started with setsid: its pid is its process group, which <see cref="Kill"/> SIGKILLs whole.</summary>
 public sealed class KillableBuild : IDisposable
 {
-    private readonly Process _process;
+    private readonly System.Diagnostics.Process _process;
     private readonly StringBuilder _output = new();
 
-    private KillableBuild(Process process)
+    private KillableBuild(System.Diagnostics.Process process)
     {
         _process = process;
     }
@@ -55,7 +55,7 @@ public sealed class KillableBuild : IDisposable
             }
         }
 
-        var process = Process.Start(info) ?? throw new InvalidOperationException("could not start setsid");
+        var process = System.Diagnostics.Process.Start(info) ?? throw new InvalidOperationException("could not start setsid");
         var build = new KillableBuild(process);
         process.OutputDataReceived += (_, e) => build.Append(e.Data);
         process.ErrorDataReceived += (_, e) => build.Append(e.Data);
@@ -87,7 +87,7 @@ public sealed class KillableBuild : IDisposable
     /// <summary>SIGKILL to the build's whole process group, then waits for it to be gone.</summary>
     public void Kill()
     {
-        using (var kill = Process.Start("kill", ["-KILL", "--", "-" + _process.Id]))
+        using (var kill = System.Diagnostics.Process.Start("kill", ["-KILL", "--", "-" + _process.Id]))
         {
             kill.WaitForExit();
         }

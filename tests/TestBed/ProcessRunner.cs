@@ -52,7 +52,7 @@ public static class ProcessRunner
             }
         }
 
-        using var process = new Process { StartInfo = info };
+        using var process = new System.Diagnostics.Process { StartInfo = info };
         var stdout = new StringBuilder();
         var stderr = new StringBuilder();
         process.OutputDataReceived += (_, e) => { if (e.Data is not null) { lock (stdout) { stdout.AppendLine(e.Data); } } };

@@ -1,80 +1,41 @@
+using DeployBuild.Demo;
+using DeployBuild.Hosting;
+using DeployBuild.Process;
+
 namespace DeployBuild.TestBed;
 
 /// <summary>
-/// A git work tree holding a copy of tests/sample-backend, optionally with a variant overlay
-/// (tests/sample-backend-variants/&lt;name&gt;) applied, committed. <see cref="Apply"/> lays another
-/// variant on top as a new commit: "the next release" of the same repository.
+/// The sample backend as a git work tree (the build's own <see cref="BackendWorkTree"/>), plus
+/// what tests run in it: Alembic and the seed script.
 /// </summary>
 public sealed class SampleBackend : IDisposable
 {
-    private static readonly string[] Skipped = ["__pycache__", ".pytest_cache"];
+    private static readonly CommandRunner Runner = new(new Cake.Core.Diagnostics.NullLog(), new SecretMasker());
 
-    private SampleBackend(string root)
+    private readonly BackendWorkTree _tree;
+
+    private SampleBackend(BackendWorkTree tree)
     {
-        Root = root;
+        _tree = tree;
     }
 
     /// <summary>The folder that holds the backend (what the build's --backend points at).</summary>
-    public string Root { get; }
+    public string Root => _tree.Root;
 
-    public string? Commit { get; private set; }
+    public string? Commit => _tree.Commit;
 
-    public static async Task<SampleBackend> CreateAsync(string? variant = null, bool git = true)
-    {
-        var root = Directory.CreateTempSubdirectory("deploy-testbed-backend-").FullName;
-        var backend = new SampleBackend(root);
-        try
-        {
-            CopyTree(RepoPaths.SampleBackend, root);
-            if (variant is not null)
-            {
-                backend.Overlay(variant);
-            }
-
-            if (git)
-            {
-                await backend.GitAsync("init", "-q", "-b", "main");
-                await backend.CommitAsync(variant is null ? "sample backend" : $"sample backend ({variant})");
-            }
-
-            return backend;
-        }
-        catch
-        {
-            backend.Dispose();
-            throw;
-        }
-    }
+    public static async Task<SampleBackend> CreateAsync(string? variant = null, bool git = true) =>
+        new(await BackendWorkTree.CreateAsync(Runner, new RepoLayout(RepoPaths.Root), variant, git));
 
     /// <summary>Applies a variant on top of the current tree and commits it.</summary>
-    public async Task ApplyAsync(string variant)
-    {
-        Overlay(variant);
-        await CommitAsync($"apply {variant}");
-    }
+    public Task ApplyAsync(string variant) => _tree.ApplyAsync(variant);
 
-    public async Task CommitAsync(string message)
-    {
-        await GitAsync("add", "-A");
-        await GitAsync("commit", "-q", "--allow-empty", "-m", message);
-        Commit = (await GitAsync("rev-parse", "HEAD")).Stdout.Trim();
-    }
+    public Task CommitAsync(string message) => _tree.CommitAsync(message);
 
     public async Task<ProcessResult> GitAsync(params string[] args)
     {
-        var result = await ProcessRunner.RunAsync("git", args, Root, new Dictionary<string, string?>
-        {
-            ["GIT_AUTHOR_NAME"] = "Test Bed",
-            ["GIT_AUTHOR_EMAIL"] = "testbed@example.invalid",
-            ["GIT_COMMITTER_NAME"] = "Test Bed",
-            ["GIT_COMMITTER_EMAIL"] = "testbed@example.invalid",
-        }, TimeSpan.FromSeconds(60));
-        if (result.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"git {string.Join(' ', args)} failed: {result}");
-        }
-
-        return result;
+        var result = await _tree.GitAsync(args);
+        return new ProcessResult(result.ExitCode, result.StandardOutput, result.StandardError);
     }
 
     /// <summary>Runs <c>python3 -m alembic</c> in the backend against a database.</summary>
@@ -87,72 +48,5 @@ public sealed class SampleBackend : IDisposable
         ProcessRunner.RunAsync("python3", ["-m", "app.seed", "--rows", rows.ToString(System.Globalization.CultureInfo.InvariantCulture)], Root,
             new Dictionary<string, string?> { ["DATABASE_URL"] = databaseUrl }, TimeSpan.FromMinutes(10));
 
-    public void Dispose()
-    {
-        try
-        {
-            Directory.Delete(Root, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-        catch (UnauthorizedAccessException)
-        {
-        }
-    }
-
-    private void Overlay(string variant)
-    {
-        var overlay = Path.Combine(RepoPaths.Variants, variant);
-        if (!Directory.Exists(overlay))
-        {
-            throw new ArgumentException($"No sample backend variant named '{variant}' in {RepoPaths.Variants}.", nameof(variant));
-        }
-
-        CopyTree(overlay, Root);
-        var deletions = Path.Combine(overlay, ".delete");
-        if (File.Exists(deletions))
-        {
-            foreach (var raw in File.ReadAllLines(deletions))
-            {
-                var line = raw.Split('#')[0].Trim();
-                if (line.Length == 0)
-                {
-                    continue;
-                }
-
-                var target = Path.GetFullPath(Path.Combine(Root, line));
-                if (!target.StartsWith(Root + Path.DirectorySeparatorChar, StringComparison.Ordinal))
-                {
-                    throw new InvalidOperationException($"{deletions}: refusing path '{line}' outside the backend.");
-                }
-
-                if (Directory.Exists(target))
-                {
-                    Directory.Delete(target, recursive: true);
-                }
-                else
-                {
-                    File.Delete(target);
-                }
-            }
-        }
-    }
-
-    private static void CopyTree(string source, string destination)
-    {
-        foreach (var file in Directory.EnumerateFiles(source, "*", SearchOption.AllDirectories))
-        {
-            var relative = Path.GetRelativePath(source, file);
-            if (relative == ".delete" || relative.EndsWith(".pyc", StringComparison.Ordinal) ||
-                relative.Split(Path.DirectorySeparatorChar).Any(part => Skipped.Contains(part)))
-            {
-                continue;
-            }
-
-            var target = Path.Combine(destination, relative);
-            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-            File.Copy(file, target, overwrite: true);
-        }
-    }
+    public void Dispose() => _tree.Dispose();
 }

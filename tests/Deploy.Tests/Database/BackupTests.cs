@@ -44,7 +44,7 @@ public sealed class BackupTests
         await using var bed = await DeployBed.CreateAsync();
         bed.EditDeployToml(t => t + "\n[backup]\nverify = \"restore\"\n");
 
-        var result = await bed.BuildAsync("--target=Backup");
+        var result = await bed.BuildAsync("--force", "--target=Backup");
 
         Assert.True(result.ExitCode == 0, result.ToString());
         Assert.Contains("restored into a scratch database, row counts equal", result.Output);
@@ -78,7 +78,7 @@ public sealed class BackupTests
         await bed.Backend.ApplyAsync("next-release");
         bed.EditDeployToml(t => t + "\n[backup]\nenabled = false\n");
 
-        var migrate = await bed.BuildAsync("--target=Migrate");
+        var migrate = await bed.BuildAsync("--force", "--target=Migrate");
 
         Assert.True(migrate.ExitCode == 0, migrate.ToString());
         Assert.Contains("Skipping Backup: backup.enabled = false in deploy.toml", migrate.Output);

@@ -47,7 +47,7 @@ public sealed class MigrateTests
     {
         await using var bed = await DeployBed.CreateAsync();
 
-        var result = await bed.BuildAsync("--target=Migrate");
+        var result = await bed.BuildAsync("--force", "--target=Migrate");
 
         Assert.True(result.ExitCode == 0, result.ToString());
         Assert.Contains("Nothing to migrate: the database is already at head 0003.", result.Output);
@@ -61,7 +61,7 @@ public sealed class MigrateTests
         var rows = bed.Database.Snapshot();
         var schema = bed.Database.Schema();
 
-        var result = await bed.BuildAsync("--target=Migrate");
+        var result = await bed.BuildAsync("--force", "--target=Migrate");
 
         Assert.Equal(1, result.ExitCode);
         Assert.Contains("the schema was put back to 0003 with alembic downgrade", result.Output);
@@ -80,7 +80,7 @@ public sealed class MigrateTests
         File.WriteAllText(Path.Combine(bed.Backend.Root, "migrations", "versions", "0005_fails.py"), FailingRevision);
         await bed.Backend.CommitAsync("0005 fails");
 
-        var result = await bed.BuildAsync("--target=Migrate");
+        var result = await bed.BuildAsync("--force", "--target=Migrate");
 
         Assert.Equal(1, result.ExitCode);
         var journal = BackupTests.OpenJournal(bed);
@@ -103,7 +103,7 @@ public sealed class MigrateTests
         var rows = bed.Database.Snapshot();
         var schema = bed.Database.Schema();
 
-        var result = await bed.BuildAsync("--target=Migrate", "--restore-on-failure");
+        var result = await bed.BuildAsync("--force", "--target=Migrate", "--restore-on-failure");
 
         Assert.Equal(1, result.ExitCode);
         Assert.Contains("The database was restored from", result.Output);

@@ -4,7 +4,7 @@ using DeployBuild.State;
 using DeployBuild.TestBed;
 using DeployBuild.Tests.Database;
 
-namespace DeployBuild.Tests.Deploy;
+namespace DeployBuild.Tests.Deploys;
 
 /// <summary>What flyctl and the platform can do wrong during a deploy, and what the build makes of it.</summary>
 public sealed class DeployFaultTests
@@ -17,7 +17,7 @@ public sealed class DeployFaultTests
         await bed.Backend.ApplyAsync("next-release");
         bed.Fly.InjectFaults(new { deploy_exit_code = 1 });
 
-        var result = await bed.BuildAsync("--target=Deploy");
+        var result = await bed.BuildAsync("--force", "--target=Deploy");
 
         Assert.True(result.ExitCode == 0, result.ToString());
         Assert.Contains("flyctl deploy exited with 1, but release v2 runs on every machine", result.Output);
@@ -33,7 +33,7 @@ public sealed class DeployFaultTests
         await bed.Backend.ApplyAsync("next-release");
         bed.Fly.InjectFaults(new { stale_image = true });
 
-        var result = await bed.BuildAsync("--target=Deploy");
+        var result = await bed.BuildAsync("--force", "--target=Deploy");
 
         Assert.Equal(1, result.ExitCode);
         Assert.Contains("but no machine runs it", result.Output);
@@ -49,7 +49,7 @@ public sealed class DeployFaultTests
         await using var bed = await DeployBed.CreateAsync();
         bed.Fly.InjectFaults(new { flaky_checks = 6 });
 
-        var result = await bed.BuildAsync("--target=Deploy");
+        var result = await bed.BuildAsync("--force", "--target=Deploy");
 
         Assert.True(result.ExitCode == 0, result.ToString());
         Assert.Contains("The release is verified.", result.Output);
@@ -63,7 +63,7 @@ public sealed class DeployFaultTests
         var rows = bed.Database.Snapshot();
         await bed.Backend.ApplyAsync("failing-migration");
 
-        var result = await bed.BuildAsync("--target=Deploy");
+        var result = await bed.BuildAsync("--force", "--target=Deploy");
 
         Assert.Equal(1, result.ExitCode);
         Assert.Contains("the schema was put back to 0003", result.Output);
@@ -80,7 +80,7 @@ public sealed class DeployFaultTests
         Assert.Equal(0, (await bed.BuildAsync("--target=Deploy", "--force")).ExitCode);
         await bed.Backend.ApplyAsync("error-logs");
 
-        var result = await bed.BuildAsync("--target=Deploy");
+        var result = await bed.BuildAsync("--force", "--target=Deploy");
 
         Assert.Equal(1, result.ExitCode);
         Assert.Matches(@"(?m)^Error rate\s+FAIL", result.Stdout);
@@ -98,7 +98,7 @@ public sealed class DeployFaultTests
         using var webhook = new WebhookCatcher();
         bed.Environment["DEPLOY_WEBHOOK_URL"] = webhook.Url;
 
-        var result = await bed.BuildAsync("--target=Deploy");
+        var result = await bed.BuildAsync("--force", "--target=Deploy");
 
         Assert.Equal(1, result.ExitCode);
         Assert.Contains("Notified the team (rollback)", result.Output);

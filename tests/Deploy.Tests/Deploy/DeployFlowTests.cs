@@ -3,7 +3,7 @@ using DeployBuild.State;
 using DeployBuild.TestBed;
 using DeployBuild.Tests.Database;
 
-namespace DeployBuild.Tests.Deploy;
+namespace DeployBuild.Tests.Deploys;
 
 /// <summary>--target=Deploy end to end against the simulator, the sample backend and a throwaway cluster.</summary>
 public sealed class DeployFlowTests
@@ -44,7 +44,7 @@ public sealed class DeployFlowTests
         await bed.Backend.ApplyAsync("next-release");
         await bed.Backend.ApplyAsync("unhealthy");
 
-        var result = await bed.BuildAsync("--target=Deploy");
+        var result = await bed.BuildAsync("--force", "--target=Deploy");
 
         Assert.Equal(1, result.ExitCode);
         Assert.Contains("Rolling back: schema first (to 0003), then the code (to v1)", result.Output);
@@ -69,7 +69,7 @@ public sealed class DeployFlowTests
         await bed.Backend.ApplyAsync("next-release");
         await bed.Backend.ApplyAsync("slow");
 
-        var result = await bed.BuildAsync("--target=Deploy");
+        var result = await bed.BuildAsync("--force", "--target=Deploy");
 
         Assert.Equal(1, result.ExitCode);
         Assert.Matches(@"(?m)^Latency\s+FAIL", result.Stdout);
@@ -88,7 +88,7 @@ public sealed class DeployFlowTests
         await bed.Backend.ApplyAsync("next-release");
         bed.Fly.InjectFaults(new { build_failure = "remote builder out of disk" });
 
-        var result = await bed.BuildAsync("--target=Deploy");
+        var result = await bed.BuildAsync("--force", "--target=Deploy");
 
         Assert.Equal(1, result.ExitCode);
         Assert.Contains("Fly recorded no new release", result.Output);

@@ -1,7 +1,7 @@
 using DeployBuild.TestBed;
 using DeployBuild.Tests.Database;
 
-namespace DeployBuild.Tests.Deploy;
+namespace DeployBuild.Tests.Deploys;
 
 /// <summary>--target=Rollback: manual recovery.</summary>
 public sealed class RollbackTests

@@ -1,6 +1,6 @@
 using DeployBuild.TestBed;
 
-namespace DeployBuild.Tests.Validate;
+namespace DeployBuild.Tests.Validation;
 
 /// <summary>Validate's checks of the deployment side: Dockerfile, fly.toml, secrets, git, tooling.</summary>
 public sealed class ValidateConfigTests

@@ -2,7 +2,7 @@ using DeployBuild.State;
 using DeployBuild.TestBed;
 using DeployBuild.Tests.Support;
 
-namespace DeployBuild.Tests.Validate;
+namespace DeployBuild.Tests.Validation;
 
 /// <summary>
 /// --target=Validate against the test bed: the sample backend passes, each broken variant fails
