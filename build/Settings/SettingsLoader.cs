@@ -80,8 +80,14 @@ public static class SettingsLoader
         tests.RejectUnknownKeys();
 
         var validate = top.Section("validate");
+        var dockerfile = NonEmpty(validate, "dockerfile", "Dockerfile");
+        if (!StaysInside(backend, dockerfile))
+        {
+            validate.Error("dockerfile", $"validate.dockerfile \"{dockerfile}\" must stay inside the backend folder", "give a path relative to the backend, like \"Dockerfile\" or \"docker/Dockerfile\"");
+        }
+
         var validateSettings = new ValidateSettings(
-            NonEmpty(validate, "dockerfile", "Dockerfile"),
+            dockerfile,
             NonEmpty(validate, "python", "python3"),
             validate.Strings("dockerfilelint_fail_on", ["Possible Bug", "Deprecation"]),
             validate.Bool("allow_dirty", false));
@@ -220,6 +226,19 @@ public static class SettingsLoader
         }
 
         return value;
+    }
+
+    /// <summary>True when a relative path stays under <paramref name="root"/> once resolved (no "..", not absolute).</summary>
+    public static bool StaysInside(string root, string relative)
+    {
+        if (System.IO.Path.IsPathRooted(relative))
+        {
+            return false;
+        }
+
+        var full = System.IO.Path.GetFullPath(relative, root);
+        var prefix = System.IO.Path.GetFullPath(root).TrimEnd(System.IO.Path.DirectorySeparatorChar) + System.IO.Path.DirectorySeparatorChar;
+        return full.StartsWith(prefix, StringComparison.Ordinal);
     }
 
     internal static string Display(string root, string path)

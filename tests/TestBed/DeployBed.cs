@@ -22,6 +22,7 @@ public sealed class DeployBed : IAsyncDisposable
             ["DATABASE_URL"] = database.Url,
             ["JWT_SECRET"] = "jwt-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)),
             ["HUGGINGFACE_TOKEN"] = "hf-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)),
+            ["CANARY_SECRET"] = Canary,
         };
     }
 
@@ -43,6 +44,12 @@ public sealed class DeployBed : IAsyncDisposable
 
     public string FlyToml => Path.Combine(ConfigDir, "fly.toml");
 
+    /// <summary>
+    /// A secret no output, journal, report or log may ever show: shell metacharacters, quotes and
+    /// a newline, unique per bed.
+    /// </summary>
+    public string Canary { get; } = $"c4n4ry-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6))}'\"$(touch /tmp/pwned)`id`;&|<>\nsecond-line-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6))}";
+
     /// <summary>Values of the app's secrets (set on the simulated app, and in the build's environment).</summary>
     public Dictionary<string, string> Secrets { get; }
 
@@ -61,22 +68,14 @@ public sealed class DeployBed : IAsyncDisposable
         try
         {
             backend = await SampleBackend.CreateAsync(variant);
-            database = PostgresCluster.Shared.CreateDatabase("bed");
+            database = migrated
+                ? PostgresCluster.Shared.CreateDatabaseFrom(await ProductionTemplateAsync(seedRows), "bed")
+                : PostgresCluster.Shared.CreateDatabase("bed");
             var app = "sample-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3));
             var bed = new DeployBed(backend, database, fly, root, app);
             Directory.CreateDirectory(bed.ConfigDir);
             File.WriteAllText(bed.FlyToml, FlyTomlText(app));
             File.WriteAllText(bed.DeployToml, DeployTomlText(app));
-            if (migrated)
-            {
-                using var production = await SampleBackend.CreateAsync();
-                Ensure(await production.AlembicAsync(database.Url, "upgrade", "head"));
-                if (seedRows > 0)
-                {
-                    Ensure(await production.SeedAsync(database.Url, seedRows));
-                }
-            }
-
             if (createApp)
             {
                 await fly.CreateAppAsync(app, bed.Secrets);
@@ -94,6 +93,18 @@ public sealed class DeployBed : IAsyncDisposable
             throw;
         }
     }
+
+    /// <summary>"Production" as the tests start from: the base backend's head (0003) with seed rows, made once per process.</summary>
+    private static Task<string> ProductionTemplateAsync(int seedRows) =>
+        PostgresCluster.Shared.TemplateAsync($"production_{seedRows}", async url =>
+        {
+            using var production = await SampleBackend.CreateAsync(git: false);
+            Ensure(await production.AlembicAsync(url, "upgrade", "head"));
+            if (seedRows > 0)
+            {
+                Ensure(await production.SeedAsync(url, seedRows));
+            }
+        });
 
     public static string FlyTomlText(string app) =>
         $$"""
@@ -128,7 +139,7 @@ public sealed class DeployBed : IAsyncDisposable
         wait_timeout = "25s"
 
         [secrets]
-        required = ["DATABASE_URL", "JWT_SECRET", "HUGGINGFACE_TOKEN"]
+        required = ["DATABASE_URL", "JWT_SECRET", "HUGGINGFACE_TOKEN", "CANARY_SECRET"]
         optional = ["USDA_API_KEY"]
 
         [tests]
@@ -139,6 +150,28 @@ public sealed class DeployBed : IAsyncDisposable
         poll_interval = "250ms"
         latency_samples = 10
         """;
+
+    /// <summary>
+    /// Deploys the backend's current commit with the simulator directly (no build): the release
+    /// that serves before a test's run, made cheaply.
+    /// </summary>
+    public async Task DeployBaselineAsync()
+    {
+        var result = await Fly.RunAsync("deploy", Backend.Root, "-c", FlyToml, "-a", App, "--strategy", "immediate", "--wait-timeout", "60s", "--yes");
+        if (result.ExitCode != 0)
+        {
+            throw new InvalidOperationException("baseline deploy failed: " + result);
+        }
+    }
+
+    /// <summary>What the public URL answers on /api/v1/health (version, revision, expected_revision...).</summary>
+    public async Task<System.Text.Json.Nodes.JsonNode> ServingHealthAsync()
+    {
+        var status = await Fly.JsonAsync("status", "--json", "-a", App);
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        using var response = await http.GetAsync(new Uri(new Uri((string)status["AppURL"]!), "/api/v1/health"));
+        return System.Text.Json.Nodes.JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+    }
 
     public void EditDeployToml(Func<string, string> change) => File.WriteAllText(DeployToml, change(File.ReadAllText(DeployToml)));
 
@@ -187,8 +220,18 @@ public sealed class DeployBed : IAsyncDisposable
         return environment;
     }
 
+    private readonly List<Func<Task>> _onDispose = [];
+
+    /// <summary>Something to undo when the bed goes (a mount...), before its folders are removed.</summary>
+    public void OnDispose(Func<Task> undo) => _onDispose.Add(undo);
+
     public async ValueTask DisposeAsync()
     {
+        foreach (var undo in _onDispose)
+        {
+            await undo();
+        }
+
         await Fly.DisposeAsync();
         Database.Dispose();
         Backend.Dispose();

@@ -33,14 +33,14 @@ public sealed class FlySimulator : IAsyncDisposable
         ["FLYSIM_DLL"] = Dll,
     };
 
-    public Task<ProcessResult> RunAsync(params string[] args) => RunAsync(null, args);
+    public Task<ProcessResult> RunAsync(params string[] args) => RunWithInputAsync(null, args);
 
-    public Task<ProcessResult> RunAsync(string? stdin, params string[] args) =>
+    public Task<ProcessResult> RunWithInputAsync(string? stdin, params string[] args) =>
         ProcessRunner.RunAsync(Wrapper, args, Root, new Dictionary<string, string?>(Environment), TimeSpan.FromMinutes(3), stdin);
 
     public async Task<ProcessResult> SucceedAsync(params string[] args) => Ensure(await RunAsync(args), args);
 
-    public async Task<ProcessResult> SucceedWithInputAsync(string stdin, params string[] args) => Ensure(await RunAsync(stdin, args), args);
+    public async Task<ProcessResult> SucceedWithInputAsync(string stdin, params string[] args) => Ensure(await RunWithInputAsync(stdin, args), args);
 
     public async Task<JsonNode> JsonAsync(params string[] args) =>
         JsonNode.Parse((await SucceedAsync(args)).Stdout) ?? throw new InvalidOperationException("no JSON");
@@ -55,7 +55,10 @@ public sealed class FlySimulator : IAsyncDisposable
         await SucceedAsync("apps", "create", app);
         if (secrets.Count > 0)
         {
-            var lines = string.Join('\n', secrets.Select(s => $"{s.Key}=\"{s.Value}\""));
+            // Multi-line values go in triple quotes, as flyctl secrets import reads them.
+            var lines = string.Join('\n', secrets.Select(s => s.Value.Contains('\n', StringComparison.Ordinal)
+                ? $"{s.Key}=\"\"\"{s.Value}\"\"\""
+                : $"{s.Key}=\"{s.Value}\""));
             await SucceedWithInputAsync(lines + "\n", "secrets", "import", "-a", app);
         }
     }

@@ -20,7 +20,7 @@ public sealed class BuildCliTests
         var result = await Build("--tree");
 
         Assert.True(result.ExitCode == 0, result.ToString());
-        Assert.Matches(@"Deploy\s*\n\s*└─Verify\s*\n\s*└─Release\s*\n\s*└─Migrate\s*\n\s*└─Backup\s*\n\s*└─Validate", result.Stdout);
+        Assert.Matches(@"Deploy\s*\n\s*└─Tag\s*\n\s*└─Verify\s*\n\s*└─Release\s*\n\s*└─Migrate\s*\n\s*└─Backup\s*\n\s*└─Validate", result.Stdout);
         Assert.Contains("Rollback", result.Stdout);
     }
 
@@ -30,7 +30,7 @@ public sealed class BuildCliTests
         var result = await Build("--description");
 
         Assert.True(result.ExitCode == 0, result.ToString());
-        foreach (var task in new[] { "Validate", "Backup", "Migrate", "Release", "Verify", "Deploy", "Rollback" })
+        foreach (var task in new[] { "Validate", "Backup", "Migrate", "Release", "Verify", "Tag", "Deploy", "Rollback", "Demo" })
         {
             Assert.Contains(task, result.Stdout);
         }
@@ -63,7 +63,7 @@ public sealed class BuildCliTests
         var result = await Build(folder, "--dryrun", "--target=Deploy");
 
         Assert.True(result.ExitCode == 0, result.ToString());
-        Assert.Matches(@"1\. Validate[\s\S]*2\. Backup[\s\S]*3\. Migrate[\s\S]*4\. Release[\s\S]*5\. Verify[\s\S]*6\. Deploy", result.Stdout);
+        Assert.Matches(@"1\. Validate[\s\S]*2\. Backup[\s\S]*3\. Migrate[\s\S]*4\. Release[\s\S]*5\. Verify[\s\S]*6\. Tag[\s\S]*7\. Deploy", result.Stdout);
         Assert.Contains("pg_dump --format=custom", result.Stdout);
         Assert.Contains("python3 -m alembic upgrade head", result.Stdout);
         Assert.Contains("flyctl deploy backend -c backend-config/fly.toml -a nutriprofile-api --strategy immediate --wait-timeout 300s --yes --remote-only", result.Stdout);
@@ -88,7 +88,7 @@ public sealed class BuildCliTests
         var result = await Build("--target=Deplyo");
 
         Assert.Equal(1, result.ExitCode);
-        Assert.Contains("Unknown target 'Deplyo'. Targets: Backup, Deploy, Migrate, Release, Rollback, Validate, Verify.", result.Output);
+        Assert.Contains("Unknown target 'Deplyo'. Targets: Backup, Demo, Deploy, Migrate, Release, Rollback, Tag, Validate, Verify.", result.Output);
     }
 
     [Fact]
