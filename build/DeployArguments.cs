@@ -20,7 +20,9 @@ public sealed record DeployArguments(
     string? SchemaTo,
     string? RestoreBackup,
     bool Yes,
-    bool PushTag)
+    bool PushTag,
+    bool Json,
+    bool SkipHooks)
 {
     public const string DefaultTarget = "Validate";
 
@@ -41,6 +43,8 @@ public sealed record DeployArguments(
         new("schema-to", "revision", "Rollback: also downgrade the schema to this Alembic revision (base for none) before redeploying the old code."),
         new("restore-backup", "file", "Rollback: restore this pg_dump backup into the database (asks for confirmation: it drops writes made since the backup)."),
         new("yes", null, "Answer yes to confirmations (restoring a backup), for CI."),
+        new("json", null, "Status: print the same as JSON on stdout, alone (the log goes to stderr)."),
+        new("skip-hooks", null, "Do not run the hook scripts of the config folder's hooks/ (pre-validate, pre-deploy, post-deploy, on-rollback, on-failure)."),
         new("push-tag", null, "Push the deploy tag (deploy/<app>/v<release>) to the backend's origin with git (git.push in deploy.toml)."),
         new("local-build", null, "Build the image with the local Docker engine (docker build in Validate, flyctl deploy --local-only) instead of Fly's remote builder."),
     ];
@@ -81,6 +85,8 @@ public sealed record DeployArguments(
             SchemaTo: Value("schema-to"),
             RestoreBackup: Value("restore-backup") is { } backup ? PathOf(backup) : null,
             Yes: Flag("yes"),
-            PushTag: Flag("push-tag"));
+            PushTag: Flag("push-tag"),
+            Json: Flag("json"),
+            SkipHooks: Flag("skip-hooks"));
     }
 }

@@ -27,6 +27,7 @@ public sealed class DeployLifetime(IEnumerable<IFrostingTask> tasks) : FrostingL
         context.Commit = ReadCommit(context, settings.BackendPath);
         var digest = ConfigDigest(settings.DeployTomlPath, settings.Fly.Path);
         var target = info.TargetTask.Name;
+        context.PlannedTasks = info.TasksToExecute.Select(t => t.Name).ToList();
 
         RunJournal? resumed = null;
         if (context.Options.Resume)
@@ -64,6 +65,11 @@ public sealed class DeployLifetime(IEnumerable<IFrostingTask> tasks) : FrostingL
             if (context.Journal is { } journal)
             {
                 var error = info.ThrownException is { } thrown ? Unwrap(thrown).Message : null;
+                if (!info.Successful)
+                {
+                    Diagnose(context, journal);
+                }
+
                 if (!info.Successful && !string.Equals(journal.Data.Target, "Rollback", StringComparison.OrdinalIgnoreCase))
                 {
                     RollBackAutomatically(context, journal, error);
@@ -76,6 +82,7 @@ public sealed class DeployLifetime(IEnumerable<IFrostingTask> tasks) : FrostingL
                 context.ReportPath = markdown;
                 TellGitHubActions(context, report, info.ThrownException);
                 Notify(context, journal, info.Successful);
+                RunHooks(context, journal, info.Successful);
             }
             else if (info.ThrownException is { } early && context.GitHubActions is { } github)
             {
@@ -93,6 +100,63 @@ public sealed class DeployLifetime(IEnumerable<IFrostingTask> tasks) : FrostingL
         finally
         {
             context.Lock?.Release();
+        }
+    }
+
+    /// <summary>What a person would look at, captured before a rollback changes it; and the runbook case.</summary>
+    private static void Diagnose(DeployContext context, RunJournal journal)
+    {
+        var failed = journal.Data.Steps.Where(s => s.Value.Status == StepStatus.Failed).Select(s => s.Key).FirstOrDefault();
+        try
+        {
+            if (failed is "Release" or "Verify")
+            {
+                context.Information("Capturing diagnostics before anything is rolled back...");
+                context.Diagnostics = Reporting.Diagnostics.CollectAsync(context, journal, CancellationToken.None).GetAwaiter().GetResult();
+            }
+            else if (failed is not null)
+            {
+                context.Diagnostics = new Reporting.DiagnosticsResult(Reporting.Diagnostics.Classify(context, journal), []);
+            }
+        }
+        catch (Exception ex)
+        {
+            context.Warning("Diagnostics could not be captured: {0}", Unwrap(ex).Message);
+        }
+
+        if (context.Diagnostics is { } diagnostics)
+        {
+            context.Error("Runbook case: {0}. {1}", diagnostics.Case.Name, diagnostics.Case.Explanation);
+            foreach (var command in diagnostics.Case.NextCommands)
+            {
+                context.Error("  next: {0}", command);
+            }
+        }
+    }
+
+    private static void RunHooks(DeployContext context, RunJournal journal, bool succeeded)
+    {
+        var result = succeeded ? "succeeded" : context.RollbackOutcome is { Complete: true } ? "rolled-back" : "failed";
+        var deployed = journal.Data.Steps.ContainsKey("Release");
+        var points = new List<string>();
+        if (succeeded && deployed && journal.Data.Target != "Rollback")
+        {
+            points.Add("post-deploy");
+        }
+
+        if (context.RollbackOutcome is not null)
+        {
+            points.Add("on-rollback");
+        }
+
+        if (!succeeded)
+        {
+            points.Add("on-failure");
+        }
+
+        foreach (var point in points)
+        {
+            context.Hooks.RunAsync(point, result).GetAwaiter().GetResult();
         }
     }
 

@@ -1,1 +1,2 @@
+DeployBuild.JsonOutput.Claim(args);
 return DeployBuild.DeployHost.Create().Run(args);

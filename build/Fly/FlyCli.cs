@@ -84,6 +84,10 @@ public sealed class FlyCli
         return lines;
     }
 
+    /// <summary>A read-only command's output as flyctl printed it (secrets masked), for diagnostics.</summary>
+    public async Task<string> ReadRawAsync(IReadOnlyList<string> arguments, CancellationToken cancellationToken = default) =>
+        (await ReadAsync(arguments, cancellationToken)).StandardOutput;
+
     /// <summary>Runs a flyctl command that changes something: streamed, never retried.</summary>
     public Task<CommandResult> RunAsync(IReadOnlyList<string> arguments, TimeSpan? timeout, string? standardInput = null,
         IReadOnlyList<int>? successCodes = null, Action<string>? onOutput = null, CancellationToken cancellationToken = default) =>

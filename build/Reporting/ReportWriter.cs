@@ -38,6 +38,25 @@ public static class ReportWriter
             text.AppendLine("**What failed:** " + Escape(error));
         }
 
+        if (r.FailureCase is { } failure)
+        {
+            text.AppendLine();
+            text.AppendLine(CultureInfo.InvariantCulture, $"## What to do: {failure.Name}");
+            text.AppendLine();
+            text.AppendLine(failure.Explanation + " Next:");
+            text.AppendLine();
+            foreach (var command in failure.NextCommands)
+            {
+                text.AppendLine(CultureInfo.InvariantCulture, $"    {command}");
+            }
+
+            if (r.DiagnosticFiles.Count > 0)
+            {
+                text.AppendLine();
+                text.AppendLine("Captured before the rollback: " + string.Join(", ", r.DiagnosticFiles.Select(f => $"[{Path.GetFileName(f)}]({f})")) + ".");
+            }
+        }
+
         text.AppendLine();
         text.AppendLine("## State");
         text.AppendLine();

@@ -40,7 +40,9 @@ public sealed record RunReport(
     string? SchemaNow,
     BackupInfo? Backup,
     IReadOnlyList<string> RolledBack,
-    IReadOnlyList<string> NotRolledBack)
+    IReadOnlyList<string> NotRolledBack,
+    FailureCase? FailureCase,
+    IReadOnlyList<string> DiagnosticFiles)
 {
     public static RunReport From(DeployContext context, RunJournal journal)
     {
@@ -96,7 +98,9 @@ public sealed record RunReport(
                 ? new BackupInfo(file, long.TryParse(Output("Backup", "size_bytes"), out var size) ? size : null, Output("Backup", "sha256"), Output("Backup", "verified"))
                 : null,
             rollback?.Done ?? [],
-            rollback?.Problems ?? []);
+            rollback?.Problems ?? [],
+            context.Diagnostics?.Case,
+            context.Diagnostics?.Files.Select(f => Path.GetRelativePath(journal.Directory, f)).ToList() ?? []);
     }
 
     private static IReadOnlyList<CheckRow> Rows(IReadOnlyList<CheckResult>? results) =>

@@ -37,6 +37,7 @@ public sealed class Backup : DeployStep, IChangesProduction, IPlannedTask<Deploy
 
     public override async Task RunAsync(DeployContext context)
     {
+        await context.BeforeFirstChangeAsync();
         var database = context.RequireDatabase();
         var service = new BackupService(context.Commands, context.Log, context.Time);
         var result = await service.RunAsync(context.Settings.App, database, context.Settings.Backup, context.StateDirectory, CancellationToken.None);

@@ -10,6 +10,7 @@ public sealed class Migrate : DeployStep, IChangesProduction, IPlannedTask<Deplo
 {
     public override async Task RunAsync(DeployContext context)
     {
+        await context.BeforeFirstChangeAsync();
         var journal = context.Journal!;
         var backup = await RequireVerifiedBackupAsync(context);
         var database = context.RequireDatabase();

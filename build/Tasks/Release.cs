@@ -12,6 +12,7 @@ public sealed class Release : DeployStep, IChangesProduction, IPlannedTask<Deplo
 {
     public override async Task RunAsync(DeployContext context)
     {
+        await context.BeforeFirstChangeAsync();
         var journal = context.Journal!;
         var settings = context.Settings;
         var service = new ReleaseService(context.Fly, context.Log, context.Time);

@@ -16,11 +16,16 @@ public sealed class Tag : DeployStep, IPlannedTask<DeployContext>
         {
             reason = "git.tag = false in deploy.toml";
         }
+        else if (context.Journal is null)
+        {
+            // --dryrun: no setup ran, so nothing is known yet; plan the tag.
+            return true;
+        }
         else if (context.Commit is null)
         {
             reason = "the backend is not a git work tree";
         }
-        else if (context.Journal?.Output("Release", "new_version") is null or "none")
+        else if (context.Journal.Output("Release", "new_version") is null or "none")
         {
             reason = "this run deployed no release";
         }

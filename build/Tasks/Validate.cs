@@ -24,6 +24,7 @@ public sealed class Validate : DeployStep, IPlannedTask<DeployContext>
 
     public override async Task RunAsync(DeployContext context)
     {
+        await context.Hooks.RunAsync("pre-validate");
         context.Information("Running {0} pre-deploy checks concurrently...", ValidationRunner.DefaultChecks().Count);
         var watch = System.Diagnostics.Stopwatch.StartNew();
         var results = await ValidationRunner.RunAsync(ValidationRunner.DefaultChecks(), context.CreateCheckContext(), CancellationToken.None);

@@ -30,7 +30,7 @@ public sealed class BuildCliTests
         var result = await Build("--description");
 
         Assert.True(result.ExitCode == 0, result.ToString());
-        foreach (var task in new[] { "Validate", "Backup", "Migrate", "Release", "Verify", "Tag", "Deploy", "Rollback", "Demo" })
+        foreach (var task in new[] { "Validate", "Backup", "Migrate", "Release", "Verify", "Tag", "Deploy", "Rollback", "Demo", "Secrets", "Status" })
         {
             Assert.Contains(task, result.Stdout);
         }
@@ -88,7 +88,7 @@ public sealed class BuildCliTests
         var result = await Build("--target=Deplyo");
 
         Assert.Equal(1, result.ExitCode);
-        Assert.Contains("Unknown target 'Deplyo'. Targets: Backup, Demo, Deploy, Migrate, Release, Rollback, Tag, Validate, Verify.", result.Output);
+        Assert.Contains("Unknown target 'Deplyo'. Targets: Backup, Demo, Deploy, Migrate, Release, Rollback, Secrets, Status, Tag, Validate, Verify.", result.Output);
     }
 
     [Fact]

@@ -1,0 +1,113 @@
+using Cake.Common.Diagnostics;
+using DeployBuild.Process;
+
+namespace DeployBuild.Hooks;
+
+/// <summary>A pre-* hook said no: the run stops before anything changes.</summary>
+public sealed class HookFailedException(string message) : Exception(message);
+
+/// <summary>
+/// "Intégration avec Autres Agents": scripts in the config folder's hooks/ named after the point
+/// they run at (pre-validate, pre-deploy, post-deploy, on-rollback, on-failure; any extension:
+/// .sh runs with bash, .ps1 with pwsh, .py with python3, others must be executable), given the
+/// run's facts as DEPLOY_* variables. A failing pre-* hook stops the run; the others only warn.
+/// </summary>
+public sealed class HookRunner(DeployContext context)
+{
+    public static readonly IReadOnlyList<string> Points = ["pre-validate", "pre-deploy", "post-deploy", "on-rollback", "on-failure"];
+
+    public string Directory => Path.Combine(context.Options.ConfigDirectory, "hooks");
+
+    public string? Find(string point)
+    {
+        if (!System.IO.Directory.Exists(Directory))
+        {
+            return null;
+        }
+
+        var matches = System.IO.Directory.GetFiles(Directory)
+            .Where(f => Path.GetFileName(f) == point || Path.GetFileNameWithoutExtension(f) == point)
+            .Order(StringComparer.Ordinal)
+            .ToList();
+        return matches.Count switch
+        {
+            0 => null,
+            1 => matches[0],
+            _ => throw new HookFailedException($"Two hooks for {point}: {string.Join(", ", matches.Select(Path.GetFileName))}. Keep one."),
+        };
+    }
+
+    /// <summary>Runs the hook for <paramref name="point"/>, if there is one; a pre-* hook that fails throws.</summary>
+    public async Task RunAsync(string point, string? result = null)
+    {
+        var hook = Find(point);
+        if (hook is null)
+        {
+            return;
+        }
+
+        var journal = context.Journal;
+        if (context.Options.SkipHooks)
+        {
+            context.Information("Skipping the {0} hook ({1}): --skip-hooks.", point, Path.GetFileName(hook));
+            journal?.Record("Hooks", point, "skipped (--skip-hooks)");
+            return;
+        }
+
+        var (program, arguments) = Interpreter(hook);
+        context.Information("Running the {0} hook ({1})...", point, context.Display(hook));
+        try
+        {
+            await context.Commands.RunAsync(new Command(program, arguments)
+            {
+                WorkingDirectory = Directory,
+                Environment = Variables(point, result),
+                Timeout = TimeSpan.FromMinutes(10),
+                DisplayName = $"{point} hook",
+            });
+            journal?.Record("Hooks", point, "ok");
+        }
+        catch (Exception ex) when (ex is CommandFailedException or CommandTimeoutException or ToolNotFoundException)
+        {
+            journal?.Record("Hooks", point, $"failed: {ex.Message.Split('\n')[0]}");
+            if (point.StartsWith("pre-", StringComparison.Ordinal))
+            {
+                throw new HookFailedException($"The {point} hook said no, so the run stops before changing anything: {ex.Message}");
+            }
+
+            context.Warning("The {0} hook failed (the run goes on): {1}", point, ex.Message.Split('\n')[0]);
+        }
+    }
+
+    private Dictionary<string, string?> Variables(string point, string? result)
+    {
+        var journal = context.Journal;
+        string Output(string step, string key) => journal?.Output(step, key) is { } value && value != "none" ? value : string.Empty;
+        return new Dictionary<string, string?>
+        {
+            ["DEPLOY_HOOK"] = point,
+            ["DEPLOY_APP"] = context.Settings.App,
+            ["DEPLOY_RUN_ID"] = journal?.RunId ?? string.Empty,
+            ["DEPLOY_TARGET"] = journal?.Data.Target ?? context.Options.Target,
+            ["DEPLOY_COMMIT"] = context.Commit ?? string.Empty,
+            ["DEPLOY_BACKEND"] = context.Settings.BackendPath,
+            ["DEPLOY_RELEASE_BEFORE"] = Output("Release", "previous_version"),
+            ["DEPLOY_RELEASE_AFTER"] = Output("Release", "new_version"),
+            ["DEPLOY_IMAGE"] = Output("Release", "new_image"),
+            ["DEPLOY_SCHEMA_BEFORE"] = Output("Migrate", "revision_before"),
+            ["DEPLOY_SCHEMA_AFTER"] = Output("Migrate", "revision_after"),
+            ["DEPLOY_RESULT"] = result ?? "running",
+            ["DEPLOY_STATE_DIR"] = context.StateDirectory,
+            ["DEPLOY_REPORT"] = context.ReportPath ?? string.Empty,
+        };
+    }
+
+    private static (string Program, IReadOnlyList<string> Arguments) Interpreter(string hook) => Path.GetExtension(hook).ToLowerInvariant() switch
+    {
+        ".sh" => ("bash", [hook]),
+        ".ps1" => ("pwsh", ["-NoProfile", "-File", hook]),
+        ".py" => ("python3", [hook]),
+        ".cmd" or ".bat" => ("cmd.exe", ["/c", hook]),
+        _ => (hook, []),
+    };
+}

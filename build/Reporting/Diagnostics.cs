@@ -1,0 +1,175 @@
+using System.Text;
+using DeployBuild.Checks;
+using DeployBuild.Health;
+using DeployBuild.State;
+
+namespace DeployBuild.Reporting;
+
+/// <summary>Which case of the runbook's "Gestion des Erreurs" a failure is, and what to run next.</summary>
+public sealed record FailureCase(string Name, string Explanation, IReadOnlyList<string> NextCommands);
+
+public sealed record DiagnosticsResult(FailureCase Case, IReadOnlyList<string> Files);
+
+/// <summary>
+/// When Release or Verify fails, and before anything is rolled back: what a person would look
+/// at, saved into the run folder (health responses with status, headers and body head; flyctl
+/// status; the last log lines; secret names present and missing; the release list), and the
+/// runbook case the failure matches, with the next command to run.
+/// </summary>
+public static class Diagnostics
+{
+    public const int LogLines = 200;
+
+    public static async Task<DiagnosticsResult> CollectAsync(DeployContext context, RunJournal journal, CancellationToken cancellationToken)
+    {
+        var directory = Path.Combine(journal.Directory, "diagnostics");
+        Directory.CreateDirectory(directory);
+        var files = new List<string>();
+        var app = context.Settings.App;
+
+        async Task Save(string name, Func<Task<string>> read)
+        {
+            string text;
+            try
+            {
+                text = await read();
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                text = $"(could not be read: {ex.Message})";
+            }
+
+            var path = Path.Combine(directory, name);
+            AtomicFile.WriteAllText(path, context.Masker.Apply(text));
+            files.Add(path);
+        }
+
+        await Save("health.txt", () => HealthResponsesAsync(context, cancellationToken));
+        await Save("status.json", () => context.Fly.ReadRawAsync(["status", "--json", "-a", app], cancellationToken));
+        await Save("releases.json", () => context.Fly.ReadRawAsync(["releases", "--json", "-a", app], cancellationToken));
+        await Save("logs.txt", async () =>
+        {
+            var lines = (await context.Fly.ReadRawAsync(["logs", "--no-tail", "-a", app], cancellationToken)).Split('\n');
+            return string.Join('\n', lines.TakeLast(LogLines));
+        });
+        await Save("secrets.txt", () => SecretNamesAsync(context, cancellationToken));
+
+        var failureCase = Classify(context, journal);
+        journal.Record("Diagnostics", "case", failureCase.Name);
+        journal.Record("Diagnostics", "folder", directory);
+        return new DiagnosticsResult(failureCase, files);
+    }
+
+    /// <summary>The runbook case of a failed run, from the step that failed and what it recorded.</summary>
+    public static FailureCase Classify(DeployContext context, RunJournal journal)
+    {
+        var app = context.Settings.App;
+        var failed = journal.Data.Steps.Where(s => s.Value.Status == StepStatus.Failed).Select(s => s.Key).FirstOrDefault();
+        var logs = $"flyctl logs -a {app}";
+        var status = $"flyctl status -a {app}";
+        switch (failed)
+        {
+            case "Validate":
+                return new("Pre-deploy check failed", "A check of the checklist failed; nothing was changed.", ["./build.sh --target=Validate"]);
+            case "Backup":
+                return new("Backup failed", "No backup, so no schema change was made.", ["pg_dump --version", $"psql \"${context.Settings.Database.UrlEnv}\" -c 'select 1'"]);
+            case "Migrate":
+                return new("Migration Échoue", "alembic upgrade head failed.", [
+                    $"cd {context.Settings.BackendPath} && {context.Settings.Migrations.Command} current",
+                    $"cd {context.Settings.BackendPath} && {context.Settings.Migrations.Command} history",
+                ]);
+            case "Release" when journal.Output("Release", "new_version") is null or "none":
+                return new("Build Docker Échoue", "flyctl could not build or release the image.", [
+                    $"docker build -t {app} {context.Settings.BackendPath}",
+                    $"flyctl deploy --local-only -a {app}",
+                ]);
+            case "Release" when journal.Output("Release", "machines") is { } machines && machines.Contains(" 0 healthy", StringComparison.Ordinal) && !MachinesStarted(context):
+                return new("Application Ne Démarre Pas", "The new machines did not start.", [logs, $"flyctl secrets list -a {app}", status]);
+            case "Release":
+                return new("Health Check Échoue", "The new release runs but its health checks fail.", [$"curl -i {BaseUrl(context)}/health", logs, status]);
+            case "Verify" when Failing(context, "Health") || Failing(context, "Database"):
+                return new("Health Check Échoue", "The release does not answer its health endpoints (or its database).", [$"curl -i {BaseUrl(context)}/health", logs]);
+            case "Verify" when Failing(context, "Machines"):
+                return new("Application Ne Démarre Pas", "Machines are not started with their checks passing.", [status, logs]);
+            case "Verify" when Failing(context, "Latency"):
+                return new("Response time > 500ms", "The release answers too slowly (runbook: optimise queries).", [logs, $"flyctl scale show -a {app}"]);
+            case "Verify" when Failing(context, "Error rate"):
+                return new("Error rate > 1%", "The release logs errors (runbook: investigate the logs).", [logs]);
+            case "Verify":
+                return new("Endpoint check failed", "A critical endpoint does not answer as deploy.toml expects.", [logs]);
+            default:
+                return new("Run failed", "See the steps above.", [status]);
+        }
+    }
+
+    private static bool Failing(DeployContext context, string check) =>
+        context.VerifyResults?.Any(r => r.Name == check && r.Outcome == CheckOutcome.Fail) == true;
+
+    private static bool MachinesStarted(DeployContext context)
+    {
+        try
+        {
+            return context.Fly.StatusAsync().GetAwaiter().GetResult().Machines?.Any(m => m.State == "started") == true;
+        }
+        catch (Exception ex) when (ex is Process.CommandFailedException or System.Text.Json.JsonException)
+        {
+            return false;
+        }
+    }
+
+    private static string BaseUrl(DeployContext context) => context.Settings.Verify.BaseUrl ?? $"https://{context.Settings.App}.fly.dev";
+
+    private static async Task<string> HealthResponsesAsync(DeployContext context, CancellationToken cancellationToken)
+    {
+        using var verify = new Verification.VerifyService(context.Settings, context.Fly, Environment.GetEnvironmentVariable, context.Log);
+        var baseUrl = await verify.BaseUrlAsync(cancellationToken);
+        using var http = HealthHttp.CreateClient();
+        var text = new StringBuilder();
+        foreach (var path in context.Settings.Verify.HealthPaths.Append(context.Settings.Verify.DatabaseHealthPath).Distinct())
+        {
+            text.Append("GET ").Append(HttpProbe.Combine(baseUrl, path)).Append('\n');
+            try
+            {
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                timeout.CancelAfter(context.Settings.Verify.RequestTimeout);
+                using var request = new HttpRequestMessage(HttpMethod.Get, HttpProbe.Combine(baseUrl, path));
+                var response = await HttpProbe.SendAsync(http, request, 2000, drain: false, TimeProvider.System, timeout.Token);
+                text.Append(response.Status).Append(' ').Append(response.Reason).Append('\n');
+                foreach (var (name, value) in response.Headers)
+                {
+                    text.Append(name).Append(": ").Append(value).Append('\n');
+                }
+
+                text.Append('\n').Append(response.Body).Append("\n\n");
+            }
+            catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+            {
+                text.Append(HttpProbe.Describe(ex, context.Settings.Verify.RequestTimeout)).Append("\n\n");
+            }
+        }
+
+        return text.ToString();
+    }
+
+    private static async Task<string> SecretNamesAsync(DeployContext context, CancellationToken cancellationToken)
+    {
+        var present = (await context.Fly.SecretsListAsync(cancellationToken)).Select(s => s.Name).ToHashSet(StringComparer.Ordinal);
+        var text = new StringBuilder("Secret names on the app (values are never read):\n");
+        foreach (var name in context.Settings.Secrets.Required)
+        {
+            text.Append(present.Contains(name) ? "  set      " : "  MISSING  ").Append(name).Append(" (required)\n");
+        }
+
+        foreach (var name in context.Settings.Secrets.Optional)
+        {
+            text.Append(present.Contains(name) ? "  set      " : "  missing  ").Append(name).Append(" (optional)\n");
+        }
+
+        foreach (var name in present.Except(context.Settings.Secrets.All).Order(StringComparer.Ordinal))
+        {
+            text.Append("  set      ").Append(name).Append('\n');
+        }
+
+        return text.ToString();
+    }
+}

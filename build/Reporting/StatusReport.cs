@@ -1,0 +1,171 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using DeployBuild.Database;
+using DeployBuild.Fly;
+using DeployBuild.State;
+
+namespace DeployBuild.Reporting;
+
+public sealed record StatusMachine(string Id, string? Region, string? State, string Checks, int? MemoryMb, int? Release);
+
+public sealed record StatusRelease(int Version, string? Image, DateTimeOffset? CreatedAt, string? Age, string? User, string? Status);
+
+public sealed record StatusBackup(string File, long SizeBytes, DateTimeOffset TakenAt, string? Sha256, string? Verified);
+
+/// <summary>"Monitoring" in one screen: the app, its release and machines, recent runs, the last backup, the schema, warnings.</summary>
+public sealed record StatusReport(
+    string App,
+    string? Url,
+    StatusRelease? Release,
+    IReadOnlyList<StatusMachine> Machines,
+    IReadOnlyList<string> RecentRuns,
+    StatusBackup? LastBackup,
+    string? Schema,
+    IReadOnlyList<string> Warnings)
+{
+    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+
+    public static async Task<StatusReport> ReadAsync(DeployContext context, CancellationToken cancellationToken)
+    {
+        var settings = context.Settings;
+        var warnings = new List<string>();
+        var status = await context.Fly.StatusAsync(cancellationToken);
+        var releases = await context.Fly.ReleasesAsync(cancellationToken);
+        var current = releases.Where(r => r.Status == "complete").OrderByDescending(r => r.Version).FirstOrDefault();
+        var now = context.Time.GetUtcNow();
+        var release = current is null ? null : new StatusRelease(current.Version, current.ImageRef, current.CreatedAt,
+            current.CreatedAt is { } created ? Settings.Durations.Human(now - created) + " ago" : null, current.User?.Email, current.Status);
+
+        var machines = (status.Machines ?? []).Select(m => new StatusMachine(
+            m.Id, m.Region, m.State,
+            m.Checks is null or { Count: 0 } ? "no checks" : string.Join(", ", m.Checks.Select(c => $"{c.Name}: {c.Status}")),
+            m.Config?.Guest?.MemoryMb, m.ReleaseVersion)).ToList();
+        if (current is not null)
+        {
+            foreach (var machine in machines.Where(m => m.Release is { } v && v != current.Version && m.State == "started"))
+            {
+                warnings.Add($"machine {machine.Id} runs v{machine.Release}, not the current v{current.Version}: redeploy (./build.sh --target=Deploy) or flyctl machine update");
+            }
+        }
+
+        foreach (var machine in machines.Where(m => m.State is "stopped" or "suspended"))
+        {
+            warnings.Add(settings.Fly.AutoStopMachines && (settings.Fly.MinMachinesRunning ?? 0) == 0
+                ? $"machine {machine.Id} is {machine.State} (auto_stop_machines with min_machines_running = 0): the next request waits for a cold start; set min_machines_running = 1 to avoid it"
+                : $"machine {machine.Id} is {machine.State}: flyctl machine start {machine.Id} -a {settings.App}");
+        }
+
+        foreach (var machine in machines.Where(m => m.State == "started" && m.Checks.Contains("critical", StringComparison.Ordinal)))
+        {
+            warnings.Add($"machine {machine.Id} fails its checks ({machine.Checks}): flyctl logs -a {settings.App}");
+        }
+
+        var memory = machines.Select(m => m.MemoryMb).FirstOrDefault(m => m is not null);
+        warnings.Add($"memory use is not measured (no Fly metrics configured); if it goes over {settings.Verify.MemoryPercent:0} % of {memory?.ToString(CultureInfo.InvariantCulture) ?? "?"} MB: flyctl scale memory {(memory ?? 512) * 2} -a {settings.App}");
+
+        string? schema = null;
+        if (Environment.GetEnvironmentVariable(settings.Database.UrlEnv) is { Length: > 0 } url)
+        {
+            try
+            {
+                schema = await DatabaseProbe.RevisionAsync(PostgresUrl.Parse(url), cancellationToken) ?? "base (empty)";
+            }
+            catch (Exception ex) when (ex is Npgsql.NpgsqlException or FormatException or TimeoutException)
+            {
+                warnings.Add($"the database cannot be read: {ex.Message}");
+            }
+        }
+
+        return new StatusReport(settings.App, status.AppUrl ?? (status.Hostname is { } host ? $"https://{host}" : null), release, machines,
+            ReadRecentRuns(context.StateDirectory), FindLastBackup(context.StateDirectory, settings.App), schema, warnings);
+    }
+
+    public string ToJson() => JsonSerializer.Serialize(this, Json);
+
+    public string ToText()
+    {
+        var text = new StringBuilder();
+        text.AppendLine(CultureInfo.InvariantCulture, $"App       {App}  {Url}");
+        text.AppendLine(Release is { } r
+            ? $"Release   v{r.Version}  {r.Image}  deployed {r.Age ?? "?"} by {r.User ?? "?"}"
+            : "Release   none yet");
+        text.AppendLine(CultureInfo.InvariantCulture, $"Schema    {Schema ?? "unknown (set the database URL to read it)"}");
+        text.AppendLine(LastBackup is { } b
+            ? $"Backup    {b.File} ({BackupService.Size(b.SizeBytes)}, {b.TakenAt:yyyy-MM-dd HH:mm} UTC, verified: {b.Verified ?? "not recorded"})"
+            : "Backup    none in the state folder");
+        text.AppendLine();
+        text.AppendLine("Machines");
+        foreach (var m in Machines)
+        {
+            text.AppendLine(CultureInfo.InvariantCulture, $"  {m.Id,-16} {m.Region,-5} {m.State,-9} v{m.Release?.ToString(CultureInfo.InvariantCulture) ?? "?",-4} {m.MemoryMb?.ToString(CultureInfo.InvariantCulture) ?? "?"} MB  {m.Checks}");
+        }
+
+        if (Machines.Count == 0)
+        {
+            text.AppendLine("  none");
+        }
+
+        text.AppendLine();
+        text.AppendLine("Recent runs");
+        foreach (var run in RecentRuns)
+        {
+            text.AppendLine("  " + run);
+        }
+
+        if (RecentRuns.Count == 0)
+        {
+            text.AppendLine("  none in the audit log");
+        }
+
+        if (Warnings.Count > 0)
+        {
+            text.AppendLine();
+            text.AppendLine("Warnings");
+            foreach (var warning in Warnings)
+            {
+                text.AppendLine("  ! " + warning);
+            }
+        }
+
+        return text.ToString();
+    }
+
+    private static IReadOnlyList<string> ReadRecentRuns(string stateDirectory)
+    {
+        var log = Path.Combine(stateDirectory, AuditLog.FileName);
+        return File.Exists(log) ? File.ReadLines(log).TakeLast(5).ToList() : [];
+    }
+
+    /// <summary>The newest backup of the app in the state folder, with what its run's journal says of it.</summary>
+    private static StatusBackup? FindLastBackup(string stateDirectory, string app)
+    {
+        var directory = BackupService.Directory(stateDirectory);
+        var newest = Directory.Exists(directory)
+            ? Directory.GetFiles(directory, $"{app}-*.dump").OrderDescending(StringComparer.Ordinal).FirstOrDefault()
+            : null;
+        if (newest is null)
+        {
+            return null;
+        }
+
+        string? sha = null;
+        string? verified = null;
+        var runs = RunJournal.RunsDirectory(stateDirectory);
+        if (Directory.Exists(runs))
+        {
+            foreach (var journal in Directory.GetFiles(runs, RunJournal.FileName, SearchOption.AllDirectories))
+            {
+                var data = RunJournal.Open(journal, s => s, TimeProvider.System);
+                if (data.Output("Backup", "file") == newest)
+                {
+                    sha = data.Output("Backup", "sha256");
+                    verified = data.Output("Backup", "verified");
+                }
+            }
+        }
+
+        var info = new FileInfo(newest);
+        return new StatusBackup(newest, info.Length, new DateTimeOffset(info.LastWriteTimeUtc, TimeSpan.Zero), sha, verified);
+    }
+}

@@ -1,0 +1,72 @@
+using DeployBuild.TestBed;
+
+namespace DeployBuild.Tests.Operations;
+
+/// <summary>Hook scripts run at their points with the run's facts, and a pre-* hook can stop a run before it changes anything.</summary>
+public sealed class HookTests
+{
+    [Fact]
+    public async Task Hooks_run_at_their_points_with_the_run_variables()
+    {
+        await using var bed = await DeployBed.CreateAsync();
+        await bed.DeployBaselineAsync();
+        await bed.Backend.ApplyAsync("next-release");
+        var log = WriteHooks(bed, failing: null);
+
+        var result = await bed.BuildAsync("--target=Deploy");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        var lines = File.ReadAllLines(log);
+        Assert.Equal(["pre-validate", "pre-deploy", "post-deploy"], lines.Select(l => l.Split(' ')[0]));
+        var post = lines[2].Split(' ');
+        Assert.Equal(bed.App, post[1]);
+        Assert.Matches(@"^\d{8}T\d{6}Z-[0-9a-f]{6}$", post[2]);
+        Assert.Equal("Deploy", post[3]);
+        Assert.Equal(bed.Backend.Commit, post[4]);
+        Assert.Equal("1", post[5]);
+        Assert.Equal("2", post[6]);
+        Assert.Equal("succeeded", post[7]);
+    }
+
+    [Fact]
+    public async Task Failing_pre_deploy_hook_leaves_everything_unchanged_and_on_failure_runs()
+    {
+        await using var bed = await DeployBed.CreateAsync();
+        await bed.DeployBaselineAsync();
+        await bed.Backend.ApplyAsync("next-release");
+        var log = WriteHooks(bed, failing: "pre-deploy");
+        var rows = bed.Database.Snapshot();
+        var releases = (await bed.Fly.JsonAsync("releases", "--json", "-a", bed.App)).AsArray().Count;
+
+        var result = await bed.BuildAsync("--target=Deploy", "--force");
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("The pre-deploy hook said no", result.Output);
+        Assert.Equal(["pre-deploy", "on-failure"], File.ReadAllLines(log).Select(l => l.Split(' ')[0]));
+        Assert.Equal(rows, bed.Database.Snapshot());
+        Assert.Equal("0003", bed.Database.Scalar("SELECT version_num FROM alembic_version"));
+        Assert.Equal(releases, (await bed.Fly.JsonAsync("releases", "--json", "-a", bed.App)).AsArray().Count);
+        Assert.False(Directory.Exists(Path.Combine(bed.StateDir, "backups")) && Directory.GetFiles(Path.Combine(bed.StateDir, "backups")).Length > 0);
+
+        var skipped = await bed.BuildAsync("--target=Deploy", "--force", "--skip-hooks");
+
+        Assert.True(skipped.ExitCode == 0, skipped.ToString());
+        Assert.Contains("Skipping the pre-deploy hook", skipped.Output);
+    }
+
+    /// <summary>Writes one hook per point that logs its variables; <paramref name="failing"/> exits 3 after logging.</summary>
+    internal static string WriteHooks(DeployBed bed, string? failing)
+    {
+        var hooks = Path.Combine(bed.ConfigDir, "hooks");
+        Directory.CreateDirectory(hooks);
+        var log = Path.Combine(bed.Root, "hooks.log");
+        foreach (var point in new[] { "pre-validate", "pre-deploy", "post-deploy", "on-rollback", "on-failure" })
+        {
+            File.WriteAllText(Path.Combine(hooks, point + ".sh"),
+                $"echo \"$DEPLOY_HOOK $DEPLOY_APP $DEPLOY_RUN_ID $DEPLOY_TARGET $DEPLOY_COMMIT $DEPLOY_RELEASE_BEFORE $DEPLOY_RELEASE_AFTER $DEPLOY_RESULT\" >> '{log}'\n" +
+                (point == failing ? "echo 'frontend deploy is running: not now' >&2\nexit 3\n" : "exit 0\n"));
+        }
+
+        return log;
+    }
+}
