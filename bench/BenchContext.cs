@@ -31,7 +31,7 @@ public sealed class BenchContext(int runs, TextWriter progress) : IAsyncDisposab
             if (!_clusterUsed)
             {
                 _clusterUsed = true;
-                Log($"PostgreSQL cluster: {PostgresCluster.Shared.Root} (port {PostgresCluster.Shared.Port})");
+                Log($"PostgreSQL cluster: {PostgresCluster.Shared.Server.Root} (port {PostgresCluster.Shared.Port})");
             }
 
             return PostgresCluster.Shared;
@@ -74,10 +74,10 @@ public sealed class BenchContext(int runs, TextWriter progress) : IAsyncDisposab
         if (_clusterUsed)
         {
             Log("stopping the PostgreSQL cluster");
-            PostgresCluster.Shared.Dispose();
-            if (Directory.Exists(PostgresCluster.Shared.Root))
+            PostgresCluster.Shared.Server.Dispose();
+            if (Directory.Exists(PostgresCluster.Shared.Server.Root))
             {
-                Log($"left behind: {PostgresCluster.Shared.Root} (the cluster's folder could not be removed)");
+                Log($"left behind: {PostgresCluster.Shared.Server.Root} (the cluster's folder could not be removed)");
             }
         }
 

@@ -41,7 +41,7 @@ public sealed class LargeDatabase : IDisposable
     {
         ["PGHOST"] = "127.0.0.1",
         ["PGPORT"] = Database.Cluster.Port.ToString(CultureInfo.InvariantCulture),
-        ["PGUSER"] = Database.Cluster.User,
+        ["PGUSER"] = Database.Cluster.Server.User,
         ["PGPASSWORD"] = Database.Cluster.Password,
         ["PGDATABASE"] = Database.Name,
     };
@@ -76,7 +76,7 @@ public sealed class LargeDatabase : IDisposable
     /// </summary>
     public async Task<(TimeSpan Elapsed, long DumpBytes)> DumpAsync(string file, CancellationToken cancellationToken)
     {
-        var pgDump = Path.Combine(Database.Cluster.BinDirectory, "pg_dump");
+        var pgDump = Path.Combine(Database.Cluster.Server.BinDirectory, "pg_dump");
         var command = new Command($"pg_dump -Fc -f {Path.GetFileName(file)}", pgDump, ["-Fc", "-f", file], Path.GetDirectoryName(file)!)
         {
             Environment = PgEnvironment,

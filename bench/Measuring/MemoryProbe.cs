@@ -16,20 +16,26 @@ public sealed class MemoryProbe
 {
     private readonly Dictionary<int, long> _peakByPid = [];
     private readonly Dictionary<int, string> _nameByPid = [];
+    private readonly Dictionary<int, string> _commandLineByPid = [];
     private long _treePeak;
 
     public static bool Supported => File.Exists("/proc/self/status");
 
     public static TimeSpan Interval { get; } = TimeSpan.FromMilliseconds(5);
 
-    /// <summary>Polls until <paramref name="hasExited"/> says the root is gone; run it beside the process.</summary>
-    public static MemoryProbe Watch(int rootPid, Func<bool> hasExited)
+    /// <summary>
+    /// Polls every <paramref name="interval"/> (default <see cref="Interval"/>) until
+    /// <paramref name="hasExited"/> says the root is gone; run it beside the process. A long run can
+    /// poll less often: each process's peak is the kernel's (VmHWM), so only the tree's sum and
+    /// processes shorter than the interval depend on it.
+    /// </summary>
+    public static MemoryProbe Watch(int rootPid, Func<bool> hasExited, TimeSpan? interval = null)
     {
         var probe = new MemoryProbe();
         while (!hasExited())
         {
             probe.Sample(rootPid);
-            Thread.Sleep(Interval);
+            Thread.Sleep(interval ?? Interval);
         }
 
         return probe;
@@ -46,6 +52,13 @@ public sealed class MemoryProbe
 
     public int ProcessesSeen => _peakByPid.Count;
 
+    /// <summary>Every process seen in the tree: its peak, name and command line (as last seen: a
+    /// process that exec'd shows its final program, e.g. build.sh's <c>exec dotnet Build.dll</c>).</summary>
+    public IReadOnlyList<ProcessPeak> Processes =>
+        _peakByPid.Select(p => new ProcessPeak(p.Key, _nameByPid.GetValueOrDefault(p.Key, "?"), _commandLineByPid.GetValueOrDefault(p.Key, string.Empty), p.Value))
+            .OrderByDescending(p => p.PeakBytes)
+            .ToList();
+
     private void Sample(int rootPid)
     {
         long total = 0;
@@ -58,6 +71,12 @@ public sealed class MemoryProbe
 
             total += status.Rss;
             _peakByPid[pid] = Math.Max(_peakByPid.GetValueOrDefault(pid), status.Hwm);
+            if (!_nameByPid.TryGetValue(pid, out var name) || name != status.Name)
+            {
+                // New, or it exec'd another program: read its command line again (cheap, and rare).
+                _commandLineByPid[pid] = ReadCommandLine(pid) ?? _commandLineByPid.GetValueOrDefault(pid, string.Empty);
+            }
+
             _nameByPid[pid] = status.Name;
         }
 
@@ -142,6 +161,21 @@ public sealed class MemoryProbe
         }
     }
 
+    private static string? ReadCommandLine(int pid)
+    {
+        try
+        {
+            return File.ReadAllText($"/proc/{pid}/cmdline").TrimEnd('\0').Replace('\0', ' ');
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
     private static long Kilobytes(string line) =>
         long.Parse(line.Split(':', 2)[1].Trim().Split(' ')[0], CultureInfo.InvariantCulture) * 1024;
 }
+
+/// <summary>One process of a probed tree: its peak resident set (VmHWM), name and command line.</summary>
+public sealed record ProcessPeak(int Pid, string Name, string CommandLine, long PeakBytes);

@@ -42,4 +42,31 @@ public sealed class SecretsSyncTests
         Assert.Contains("nothing sent", again.Output);
         Assert.Equal(releases + 1, (await bed.Fly.JsonAsync("releases", "--json", "-a", bed.App)).AsArray().Count);
     }
+
+    [Fact]
+    public async Task Deploy_with_sync_stages_the_changed_secrets_so_the_app_restarts_once()
+    {
+        await using var bed = await DeployBed.CreateAsync();
+        await bed.DeployBaselineAsync();
+        await bed.Backend.ApplyAsync("next-release");
+        bed.EditDeployToml(toml => toml.Replace("optional = [\"USDA_API_KEY\"]", "optional = [\"USDA_API_KEY\"]\nsync = true"));
+        var releases = (await bed.Fly.JsonAsync("releases", "--json", "-a", bed.App)).AsArray().Count;
+        var newJwt = "jwt-rotated-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12));
+        bed.Secrets["JWT_SECRET"] = newJwt;
+
+        var result = await bed.BuildAsync("--target=Deploy");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Matches(@"JWT_SECRET\s+changed", result.Stdout);
+        Assert.Contains("Sent 1 secret(s), staged", result.Output);
+        Assert.DoesNotContain(newJwt, result.Output);
+        var listed = (await bed.Fly.JsonAsync("secrets", "list", "--json", "-a", bed.App)).AsArray();
+        var jwt = listed.Single(s => (string?)s!["name"] == "JWT_SECRET")!;
+        Assert.StartsWith((string)jwt["digest"]!, Convert.ToHexStringLower(MD5.HashData(Encoding.UTF8.GetBytes(newJwt))));
+        Assert.Equal(releases + 1, (await bed.Fly.JsonAsync("releases", "--json", "-a", bed.App)).AsArray().Count);
+        foreach (var journal in bed.Journals())
+        {
+            Assert.DoesNotContain(newJwt, File.ReadAllText(journal));
+        }
+    }
 }
