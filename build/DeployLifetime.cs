@@ -315,6 +315,7 @@ public sealed class DeployLifetime(IEnumerable<IFrostingTask> tasks) : FrostingL
         var names = context.Settings.Secrets.All
             .Append(context.Settings.Database.UrlEnv)
             .Append(context.Settings.Notifications.WebhookEnv)
+            .Append(context.Settings.Verify.MetricsTokenEnv)
             .Concat(["FLY_API_TOKEN", "FLY_ACCESS_TOKEN", "GITHUB_TOKEN", "PGPASSWORD"]);
         foreach (var name in names.Distinct(StringComparer.Ordinal))
         {

@@ -4,10 +4,13 @@ using System.Text.Json;
 using DeployBuild.Database;
 using DeployBuild.Fly;
 using DeployBuild.State;
+using DeployBuild.Verification;
 
 namespace DeployBuild.Reporting;
 
-public sealed record StatusMachine(string Id, string? Region, string? State, string Checks, int? MemoryMb, int? Release);
+/// <param name="MemoryUsedMb">From Fly's metrics, when they are configured and have the machine.</param>
+/// <param name="MemoryPercent">(total - available) / total, from Fly's metrics.</param>
+public sealed record StatusMachine(string Id, string? Region, string? State, string Checks, int? MemoryMb, int? Release, int? MemoryUsedMb = null, double? MemoryPercent = null);
 
 public sealed record StatusRelease(int Version, string? Image, DateTimeOffset? CreatedAt, string? Age, string? User, string? Status);
 
@@ -37,10 +40,20 @@ public sealed record StatusReport(
         var release = current is null ? null : new StatusRelease(current.Version, current.ImageRef, current.CreatedAt,
             current.CreatedAt is { } created ? Settings.Durations.Human(now - created) + " ago" : null, current.User?.Email, current.Status);
 
+        MemoryUsage memory;
+        using (var http = MemoryUsage.CreateClient())
+        {
+            memory = await MemoryUsage.ReadAsync(settings.Verify, settings.App, Environment.GetEnvironmentVariable, http, cancellationToken);
+        }
+
+        var threshold = settings.Verify.MemoryPercent;
+        var uses = (status.Machines ?? []).Where(m => m.State == "started")
+            .Select(m => memory.For(m, threshold)).OfType<MachineMemoryUse>().ToDictionary(u => u.MachineId, StringComparer.Ordinal);
         var machines = (status.Machines ?? []).Select(m => new StatusMachine(
             m.Id, m.Region, m.State,
             m.Checks is null or { Count: 0 } ? "no checks" : string.Join(", ", m.Checks.Select(c => $"{c.Name}: {c.Status}")),
-            m.Config?.Guest?.MemoryMb, m.ReleaseVersion)).ToList();
+            uses.TryGetValue(m.Id, out var used) ? used.GuestMb : m.Config?.Guest?.MemoryMb, m.ReleaseVersion,
+            used?.UsedMb, used?.Percent)).ToList();
         if (current is not null)
         {
             foreach (var machine in machines.Where(m => m.Release is { } v && v != current.Version && m.State == "started"))
@@ -61,8 +74,27 @@ public sealed record StatusReport(
             warnings.Add($"machine {machine.Id} fails its checks ({machine.Checks}): flyctl logs -a {settings.App}");
         }
 
-        var memory = machines.Select(m => m.MemoryMb).FirstOrDefault(m => m is not null);
-        warnings.Add($"memory use is not measured (no Fly metrics configured); if it goes over {settings.Verify.MemoryPercent:0} % of {memory?.ToString(CultureInfo.InvariantCulture) ?? "?"} MB: flyctl scale memory {(memory ?? 512) * 2} -a {settings.App}");
+        if (!memory.Configured)
+        {
+            var size = machines.Select(m => m.MemoryMb).FirstOrDefault(m => m is not null);
+            warnings.Add($"memory use is not measured (no Fly metrics configured); if it goes over {threshold:0} % of {size?.ToString(CultureInfo.InvariantCulture) ?? "?"} MB: {MemoryUsage.ScaleCommand(size ?? 512, settings.App)}");
+        }
+        else if (memory.Problem is { } problem)
+        {
+            warnings.Add($"memory use is not measured: {problem}; {MemoryUsage.HowToConfigure(settings.Verify)}");
+        }
+        else
+        {
+            foreach (var use in uses.Values.Where(u => u.OverThreshold))
+            {
+                warnings.Add($"machine {use.MachineId} uses {use.Percent:0} % of its {use.GuestMb} MB memory ({use.UsedMb} MB), over the {threshold:0} % threshold: {MemoryUsage.ScaleCommand(use.GuestMb, settings.App)}");
+            }
+
+            if (uses.Count == 0 && machines.Any(m => m.State == "started"))
+            {
+                warnings.Add($"memory use is not measured: Fly metrics have no memory figures for {settings.App}'s machines (check that verify.metrics_url names the app's organisation)");
+            }
+        }
 
         string? schema = null;
         if (Environment.GetEnvironmentVariable(settings.Database.UrlEnv) is { Length: > 0 } url)
@@ -98,7 +130,13 @@ public sealed record StatusReport(
         text.AppendLine("Machines");
         foreach (var m in Machines)
         {
-            text.AppendLine(CultureInfo.InvariantCulture, $"  {m.Id,-16} {m.Region,-5} {m.State,-9} v{m.Release?.ToString(CultureInfo.InvariantCulture) ?? "?",-4} {m.MemoryMb?.ToString(CultureInfo.InvariantCulture) ?? "?"} MB  {m.Checks}");
+            var memory = $"{m.MemoryMb?.ToString(CultureInfo.InvariantCulture) ?? "?"} MB";
+            if (m.MemoryPercent is { } percent)
+            {
+                memory += $" ({percent.ToString("0", CultureInfo.InvariantCulture)} % used, {m.MemoryUsedMb?.ToString(CultureInfo.InvariantCulture)} MB)";
+            }
+
+            text.AppendLine(CultureInfo.InvariantCulture, $"  {m.Id,-16} {m.Region,-5} {m.State,-9} v{m.Release?.ToString(CultureInfo.InvariantCulture) ?? "?",-4} {memory}  {m.Checks}");
         }
 
         if (Machines.Count == 0)

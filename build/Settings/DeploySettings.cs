@@ -39,6 +39,8 @@ public sealed record ValidateSettings(string Dockerfile, string Python, IReadOnl
 
 public sealed record EndpointCheck(string Method, string Path, int Status, string? BodyContains);
 
+/// <param name="MetricsUrl">Fly's Prometheus API for the app's organisation (https://api.fly.io/prometheus/&lt;org-slug&gt;), no trailing slash; null: memory use is not measured.</param>
+/// <param name="MetricsTokenEnv">The environment variable holding the token for <paramref name="MetricsUrl"/>.</param>
 public sealed record VerifySettings(
     string? BaseUrl,
     IReadOnlyList<string> HealthPaths,
@@ -50,6 +52,8 @@ public sealed record VerifySettings(
     TimeSpan LatencyP95,
     double ErrorRatePercent,
     double MemoryPercent,
+    string? MetricsUrl,
+    string MetricsTokenEnv,
     IReadOnlyList<EndpointCheck> Endpoints);
 
 public sealed record NotificationSettings(string WebhookEnv, IReadOnlyList<string> On);

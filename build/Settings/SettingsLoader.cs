@@ -107,6 +107,29 @@ public static class SettingsLoader
             verify.Error("health_paths", $"health path '{path}' does not start with /", "write paths like /health");
         }
 
+        var metricsUrl = verify.OptionalString("metrics_url");
+        if (!string.IsNullOrEmpty(metricsUrl))
+        {
+            if (!Uri.TryCreate(metricsUrl, UriKind.Absolute, out var metrics) || (metrics.Scheme != "http" && metrics.Scheme != "https"))
+            {
+                verify.Error("metrics_url", $"verify.metrics_url '{metricsUrl}' is not an http(s) URL", "write Fly's metrics API for your organisation, like https://api.fly.io/prometheus/personal");
+            }
+            else if (metrics.AbsolutePath.TrimEnd('/').EndsWith("/api/v1/query", StringComparison.Ordinal) || metrics.AbsolutePath.TrimEnd('/').EndsWith("/api/v1", StringComparison.Ordinal))
+            {
+                verify.Error("metrics_url", $"verify.metrics_url '{metricsUrl}' names an API path", "give the base URL, without /api/v1/query: https://api.fly.io/prometheus/<org-slug>");
+            }
+            else if (!string.IsNullOrEmpty(metrics.UserInfo) || !string.IsNullOrEmpty(metrics.Query))
+            {
+                verify.Error("metrics_url", "'verify.metrics_url' carries credentials or a query", "put the token in the environment (verify.metrics_token_env), not in the URL");
+            }
+        }
+
+        var metricsTokenEnv = verify.String("metrics_token_env", "FLY_METRICS_TOKEN");
+        if (!IsEnvironmentName(metricsTokenEnv))
+        {
+            verify.Error("metrics_token_env", $"verify.metrics_token_env '{metricsTokenEnv}' is not an environment variable name", "use e.g. FLY_METRICS_TOKEN");
+        }
+
         var endpoints = new List<EndpointCheck>();
         foreach (var endpoint in verify.Sections("endpoints"))
         {
@@ -135,6 +158,8 @@ public static class SettingsLoader
             verify.Duration("latency_p95", TimeSpan.FromMilliseconds(500)),
             verify.Number("error_rate_percent", 1.0, 0, 100),
             verify.Number("memory_percent", 80, 1, 100),
+            string.IsNullOrEmpty(metricsUrl) ? null : metricsUrl.TrimEnd('/'),
+            metricsTokenEnv,
             endpoints);
         verify.RejectUnknownKeys();
 

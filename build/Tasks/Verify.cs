@@ -69,6 +69,9 @@ public sealed class Verify : DeployStep, IPlannedTask<DeployContext>
         yield return $"{v.LatencySamples} requests: p95 under {v.LatencyP95.TotalMilliseconds:0} ms";
         yield return $"flyctl logs --no-tail --json -a {context.Settings.App}: error lines under {v.ErrorRatePercent}% since the deploy";
         yield return $"flyctl status --json -a {context.Settings.App}: every machine started, checks passing";
+        yield return v.MetricsUrl is null
+            ? "memory use: not measured (verify.metrics_url is not set)"
+            : $"GET {v.MetricsUrl}/api/v1/query (Bearer ${v.MetricsTokenEnv}): fly_instance_memory_* per machine, over {v.MemoryPercent:0} % warns with flyctl scale memory";
     }
 }
 

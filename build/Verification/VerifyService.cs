@@ -244,11 +244,57 @@ public sealed class VerifyService(DeploySettings settings, FlyCli fly, Func<stri
             findings.Add(Finding.Fail("the app has no machine", $"flyctl scale count 1 -a {settings.App}"));
         }
 
-        var memory = machines.Select(m => m.Config?.Guest?.MemoryMb).FirstOrDefault(m => m is not null);
-        findings.Add(Finding.Info($"memory use not measured (Fly metrics are not configured); machines have {memory?.ToString(CultureInfo.InvariantCulture) ?? "?"} MB. " +
-                                  $"If use goes over {settings.Verify.MemoryPercent:0} %: flyctl scale memory {(memory ?? 512) * 2} -a {settings.App}"));
-        var started_ = machines.Count(m => m.State == "started" && m.ChecksPassing);
-        return new CheckResult("Machines", $"{started_} of {machines.Count} started with checks passing, v{status.Version}", findings, DateTime.UtcNow - started);
+        var passing = machines.Count(m => m.State == "started" && m.ChecksPassing);
+        var summary = $"{passing} of {machines.Count} started with checks passing, v{status.Version}";
+        var figures = new Dictionary<string, double>(StringComparer.Ordinal);
+        var memory = await MemoryUsage.ReadAsync(settings.Verify, settings.App, environment, _http, cancellationToken);
+        var threshold = settings.Verify.MemoryPercent;
+        if (!memory.Configured)
+        {
+            var size = machines.Select(m => m.Config?.Guest?.MemoryMb).FirstOrDefault(m => m is not null);
+            findings.Add(Finding.Info($"memory use not measured (Fly metrics are not configured); machines have {size?.ToString(CultureInfo.InvariantCulture) ?? "?"} MB. " +
+                                      $"If use goes over {threshold:0} %: {MemoryUsage.ScaleCommand(size ?? 512, settings.App)}"));
+        }
+        else if (memory.Problem is { } problem)
+        {
+            findings.Add(Finding.Warn($"memory use not measured: {problem}", MemoryUsage.HowToConfigure(settings.Verify)));
+        }
+        else
+        {
+            var running = machines.Where(m => m.State == "started").ToList();
+            var uses = new List<MachineMemoryUse>();
+            foreach (var machine in running)
+            {
+                if (memory.For(machine, threshold) is not { } use)
+                {
+                    findings.Add(Finding.Info($"machine {machine.Id}: no memory figures in Fly metrics yet"));
+                    continue;
+                }
+
+                uses.Add(use);
+                figures[$"memory_percent.{use.MachineId}"] = use.Percent;
+                figures[$"memory_used_mb.{use.MachineId}"] = use.UsedMb;
+                figures[$"memory_mb.{use.MachineId}"] = use.GuestMb;
+                findings.Add(use.OverThreshold
+                    ? Finding.Warn($"machine {use.MachineId} uses {use.Percent:0} % of its {use.GuestMb} MB memory ({use.UsedMb} MB), over the {threshold:0} % threshold",
+                        $"{MemoryUsage.ScaleCommand(use.GuestMb, settings.App)}; runbook \"Memory usage < 80%\": scale up")
+                    : Finding.Info($"machine {use.MachineId}: memory {use.Figures}"));
+            }
+
+            if (uses.Count > 0)
+            {
+                var max = uses.Max(u => u.Percent);
+                figures["memory_percent_max"] = max;
+                summary += $", memory up to {max:0} % (threshold {threshold:0} %)";
+            }
+            else if (running.Count > 0)
+            {
+                findings.Add(Finding.Warn($"memory use not measured: Fly metrics have no memory figures for {settings.App}'s machines",
+                    "check that verify.metrics_url names the app's organisation; figures appear within a minute of a machine's start"));
+            }
+        }
+
+        return new CheckResult("Machines", summary, findings, DateTime.UtcNow - started) { Figures = figures };
     }
 
     private static IReadOnlyDictionary<string, double> Figures(params (string Name, double? Value)[] values) =>

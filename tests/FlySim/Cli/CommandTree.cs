@@ -129,6 +129,11 @@ internal static class CommandTree
                         Name = "whoami", Usage = "[flags]", Short = "Displays the users email address/service identity currently authenticated and in use.",
                         Flags = AppsCommands.JsonOnly, MaxArgs = 0, Run = AppsCommands.WhoAmIAsync,
                     },
+                    new CommandSpec
+                    {
+                        Name = "token", Usage = "[flags]", Short = "Shows the authentication token that is currently in use.",
+                        Flags = AppsCommands.JsonOnly, MaxArgs = 0, Run = AppsCommands.AuthTokenAsync,
+                    },
                 ],
             },
             new CommandSpec

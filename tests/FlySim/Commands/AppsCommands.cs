@@ -164,6 +164,27 @@ internal static class AppsCommands
         return 0;
     }
 
+    /// <summary>
+    /// <c>flyctl auth token</c>: the access token of the logged-in user, which the metrics API accepts
+    /// as <c>Authorization: Bearer &lt;token&gt;</c>. The simulator makes one per state folder, on first use.
+    /// </summary>
+    public static async Task<int> AuthTokenAsync(Invocation invocation, CancellationToken cancellationToken)
+    {
+        var context = new CommandContext(invocation, StateStore.FromEnvironment());
+        await context.PreflightAsync(cancellationToken).ConfigureAwait(false);
+        var token = (await context.Store.PlatformAsync(cancellationToken).ConfigureAwait(false)).AccessToken;
+        if (invocation.Json)
+        {
+            Render.Json(invocation.Out, new JsonObject { ["token"] = token });
+        }
+        else
+        {
+            invocation.Out.WriteLine(token);
+        }
+
+        return 0;
+    }
+
     public static Task<int> VersionAsync(Invocation invocation, CancellationToken cancellationToken)
     {
         if (invocation.Json)
@@ -251,11 +272,14 @@ internal static class AppsCommands
             apps[app.Name] = $"http://127.0.0.1:{app.PublicPort}";
         }
 
+        var platform = await store.PlatformAsync(cancellationToken).ConfigureAwait(false);
         Render.Json(invocation.Out, new JsonObject
         {
             ["state_dir"] = store.Root,
             ["supervisor_pid"] = supervisor?.Pid,
             ["apps"] = apps,
+            // Served while the supervisor runs (see README: metrics).
+            ["metrics_url"] = MetricsApi.BaseUrl(platform.MetricsPort, Shapes.Organization()["Slug"]!.GetValue<string>()),
         });
         return 0;
     }

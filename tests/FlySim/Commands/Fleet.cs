@@ -246,6 +246,7 @@ internal sealed partial class Fleet(StateStore store, SupervisorClient superviso
             Port = port,
             Checks = spec.Checks,
             Region = machine.Region,
+            MemoryMb = spec.Guest.MemoryMb,
             FlakyChecks = flakyChecks,
             KillSignal = spec.KillSignal,
             KillTimeoutSeconds = spec.KillTimeoutSeconds,

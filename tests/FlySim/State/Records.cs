@@ -117,6 +117,17 @@ internal sealed record ImageRecord
 
 internal sealed record SupervisorInfo(int Pid, int Port, DateTimeOffset StartedAt);
 
+/// <summary>
+/// What the simulated Fly API knows of this state folder beyond its apps: the user's access token
+/// (what <c>flyctl auth token</c> prints and the metrics API accepts) and the metrics API's loopback port,
+/// kept for the folder's life like an app's public port.
+/// </summary>
+internal sealed record PlatformRecord
+{
+    public required string AccessToken { get; init; }
+    public required int MetricsPort { get; init; }
+}
+
 internal sealed record LogEntry
 {
     public required string Timestamp { get; init; }
@@ -137,6 +148,7 @@ internal sealed record LogEntry
 [JsonSerializable(typeof(ImageRecord))]
 [JsonSerializable(typeof(Dictionary<string, string>))]
 [JsonSerializable(typeof(SupervisorInfo))]
+[JsonSerializable(typeof(PlatformRecord))]
 internal sealed partial class StateJson : JsonSerializerContext;
 
 [JsonSourceGenerationOptions(

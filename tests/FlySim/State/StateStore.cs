@@ -32,6 +32,8 @@ internal sealed class StateStore
 
     public string SupervisorLogPath => Path.Combine(Root, "supervisor.log");
 
+    public string PlatformPath => Path.Combine(Root, "platform.json");
+
     public static StateStore FromEnvironment()
     {
         var dir = Environment.GetEnvironmentVariable(StateDirVariable);
@@ -93,6 +95,36 @@ internal sealed class StateStore
     public SupervisorInfo? ReadSupervisor() => Read(SupervisorPath, StateJson.Default.SupervisorInfo);
 
     public void WriteSupervisor(SupervisorInfo info) => Write(SupervisorPath, info, StateJson.Default.SupervisorInfo);
+
+    public PlatformRecord? ReadPlatform() => Read(PlatformPath, StateJson.Default.PlatformRecord);
+
+    /// <summary>The access token is a credential: the file is readable by the owner alone.</summary>
+    public void WritePlatform(PlatformRecord platform) => Write(PlatformPath, platform, StateJson.Default.PlatformRecord, privateFile: true);
+
+    /// <summary>The platform record, made on first use: a new access token and a free loopback port for the metrics API.</summary>
+    public async Task<PlatformRecord> PlatformAsync(CancellationToken cancellationToken)
+    {
+        if (ReadPlatform() is { } existing)
+        {
+            return existing;
+        }
+
+        using var _ = await LockAsync(cancellationToken).ConfigureAwait(false);
+        if (ReadPlatform() is { } raced)
+        {
+            return raced;
+        }
+
+        var created = new PlatformRecord
+        {
+            // Shaped like flyctl's OAuth tokens ("fo1_" and 43 url-safe characters).
+            AccessToken = "fo1_" + Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32))
+                .TrimEnd('=').Replace('+', '-').Replace('/', '_'),
+            MetricsPort = Commands.Ids.FreeLoopbackPort(),
+        };
+        WritePlatform(created);
+        return created;
+    }
 
     public static T? Read<T>(string path, JsonTypeInfo<T> typeInfo)
     {

@@ -19,6 +19,10 @@ internal sealed record InstanceLaunch
     public required int Port { get; init; }
     public List<CheckDefinition> Checks { get; init; } = [];
     public required string Region { get; init; }
+
+    /// <summary>The machine's guest memory (fly.toml [[vm]], or flyctl scale memory): what the metrics API reports as its total.</summary>
+    public int MemoryMb { get; init; } = 256;
+
     public int FlakyChecks { get; init; }
     public string KillSignal { get; init; } = "SIGINT";
     public double KillTimeoutSeconds { get; init; } = 5;

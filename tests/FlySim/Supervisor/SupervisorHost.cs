@@ -44,6 +44,19 @@ internal sealed class SupervisorHost(StateStore store)
         using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
         using var hangup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, OnSignal);
 
+        // Fly's metrics API is a service of the platform, so it lives as long as the supervisor does;
+        // a platform without it still runs machines.
+        MetricsApi? metrics = null;
+        try
+        {
+            metrics = await MetricsApi.StartAsync(store, () => [.. _instances.Values], Log, _stopping.Token).ConfigureAwait(false);
+            Log($"metrics API on {MetricsApi.BaseUrl(metrics.Port, "<org>")}");
+        }
+        catch (Exception ex) when (ex is SocketException or IOException or FlyException)
+        {
+            Log($"metrics API not served: {ex.Message}");
+        }
+
         var checks = new CheckRunner(() => [.. _instances.Values], CurrentFaults, PersistChecks);
         var tasks = new[]
         {
@@ -61,6 +74,7 @@ internal sealed class SupervisorHost(StateStore store)
         }
 
         control.Stop();
+        metrics?.Dispose();
         await ShutdownAsync().ConfigureAwait(false);
         await Task.WhenAll(tasks.Select(t => t.ContinueWith(_ => { }, TaskScheduler.Default))).ConfigureAwait(false);
         Log($"supervisor {Environment.ProcessId} stopped");
