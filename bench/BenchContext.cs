@@ -17,8 +17,9 @@ public sealed class BenchContext(int runs, TextWriter progress) : IAsyncDisposab
     private string? _tempDirectory;
     private LargeDatabase? _largeDatabase;
 
-    /// <summary>Measured runs per figure (each figure also warms up first, uncounted).</summary>
-    public int Runs { get; } = runs;
+    /// <summary>Measured runs of the figure being run (most figures also warm up first, uncounted):
+    /// <c>--runs</c>, else the figure's <see cref="IFigure.DefaultRuns"/>, else the bench's default.</summary>
+    public int Runs { get; internal set; } = runs;
 
     public string RepoRoot => RepoPaths.Root;
 

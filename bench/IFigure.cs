@@ -15,6 +15,12 @@ public interface IFigure
     /// <summary>One line for <c>--list</c> and the report heading.</summary>
     string Title { get; }
 
+    /// <summary>
+    /// Measured runs when <c>--runs</c> is not given (null: <see cref="BenchProgram.DefaultRuns"/>).
+    /// A figure whose run is long and whose figure varies little asks for fewer.
+    /// </summary>
+    int? DefaultRuns => null;
+
     /// <summary>Measures and reports. Everything the figure starts must be stopped before it returns
     /// (resources shared between figures belong to the context, which disposes them at the end).</summary>
     Task<FigureReport> RunAsync(BenchContext context, CancellationToken cancellationToken);

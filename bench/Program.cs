@@ -8,13 +8,14 @@ namespace DeployBuild.Bench
 {
     /// <summary>
     /// <c>dotnet run -c Release --project bench -- [figures...] [--runs N]</c>: runs the figures
-    /// (default: all implemented ones, 5 runs each) and prints one Markdown report on stdout,
+    /// (default: all implemented ones, <see cref="DefaultRuns"/> runs each unless a figure asks for
+    /// fewer) and prints one Markdown report on stdout,
     /// progress on stderr. Exit code 0 when every figure ran (goals met or not), 1 when a figure
     /// failed to run, 2 for bad arguments.
     /// </summary>
     public static class BenchProgram
     {
-        public const int DefaultRuns = 5;
+        public const int DefaultRuns = 3;
 
         public static async Task<int> MainAsync(string[] args)
         {
@@ -45,8 +46,9 @@ namespace DeployBuild.Bench
             };
 
             var reports = new List<string>();
+            var runsByFigure = new List<string>();
             var failures = 0;
-            await using (var context = new BenchContext(runs, Console.Error))
+            await using (var context = new BenchContext(runs ?? DefaultRuns, Console.Error))
             {
                 foreach (var figure in figures)
                 {
@@ -55,7 +57,9 @@ namespace DeployBuild.Bench
                         break;
                     }
 
-                    context.Log($"{figure.Name}: {runs} runs");
+                    context.Runs = runs ?? figure.DefaultRuns ?? DefaultRuns;
+                    runsByFigure.Add($"{figure.Name} {context.Runs}");
+                    context.Log($"{figure.Name}: {context.Runs} runs");
                     try
                     {
                         var report = await figure.RunAsync(context, cancellation.Token);
@@ -79,7 +83,9 @@ namespace DeployBuild.Bench
                 context.Log("cleaning up");
             }
 
-            Console.WriteLine($"## Benchmark ({runs} runs per figure)");
+            Console.WriteLine(runs is { } given
+                ? $"## Benchmark ({given} runs per figure)"
+                : $"## Benchmark (runs per figure: {string.Join(", ", runsByFigure)})");
             Console.WriteLine();
             foreach (var report in reports)
             {
@@ -90,10 +96,10 @@ namespace DeployBuild.Bench
             return failures > 0 || cancellation.IsCancellationRequested ? 1 : 0;
         }
 
-        private static bool TryParse(string[] args, out List<IFigure>? figures, out int runs, out string error)
+        private static bool TryParse(string[] args, out List<IFigure>? figures, out int? runs, out string error)
         {
             figures = [];
-            runs = DefaultRuns;
+            runs = null;
             error = string.Empty;
             for (var i = 0; i < args.Length; i++)
             {
@@ -107,12 +113,13 @@ namespace DeployBuild.Bench
                 if (arg == "--runs" || arg.StartsWith("--runs=", StringComparison.Ordinal))
                 {
                     var value = arg == "--runs" ? (i + 1 < args.Length ? args[++i] : string.Empty) : arg["--runs=".Length..];
-                    if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out runs) || runs < 1)
+                    if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var given) || given < 1)
                     {
                         error = $"--runs needs a whole number of at least 1, not '{value}'.";
                         return false;
                     }
 
+                    runs = given;
                     continue;
                 }
 
@@ -147,10 +154,8 @@ namespace DeployBuild.Bench
             $"""
             Usage: dotnet run -c Release --project bench -- [FIGURE...] [--runs N]   (or bench/run.sh ...)
 
-            Figures (default: all, {DefaultRuns} measured runs each after a warm-up):
-            {string.Join('\n', Catalogue.Implemented.Select(f => $"  {f.Name,-10} {f.Title}"))}
-            Planned, not written yet:
-            {string.Join('\n', Catalogue.Planned.Select(p => $"  {p.Key,-10} {p.Value}"))}
+            Figures (default: all, {DefaultRuns} measured runs each after a warm-up unless noted; --runs N for all):
+            {string.Join('\n', Catalogue.Implemented.Select(f => $"  {f.Name,-10} {(f.DefaultRuns is { } n ? $"[{n} run{(n == 1 ? "" : "s")} by default] " : "")}{f.Title}"))}{(Catalogue.Planned.Count == 0 ? "" : "\nPlanned, not written yet:\n" + string.Join('\n', Catalogue.Planned.Select(p => $"  {p.Key,-10} {p.Value}")))}
 
             The report (Markdown) goes to stdout, progress to stderr.
             """;

@@ -94,6 +94,6 @@ public sealed class FlySimulator : IAsyncDisposable
         var dll = RepoPaths.Path("tests", "FlySim", "bin", configuration, "net10.0", "FlySim.dll");
         return File.Exists(dll)
             ? dll
-            : throw new InvalidOperationException($"The flyctl simulator is not built ({dll}); build Deploy.slnx first.");
+            : throw new InvalidOperationException($"The flyctl simulator is not built ({dll}): run `dotnet test Deploy.slnx` (it builds tests/FlySim), or `dotnet build tests/FlySim -c {configuration}`.");
     }
 }
