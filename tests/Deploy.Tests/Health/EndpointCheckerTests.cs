@@ -3,36 +3,19 @@ using DeployBuild.Settings;
 
 namespace DeployBuild.Tests.Health;
 
-public sealed class EndpointCheckerTests : IAsyncLifetime
+public sealed class EndpointCheckerTests : LoopbackServerTests
 {
-    private static readonly TimeSpan Guard = TimeSpan.FromSeconds(60);
-
-    private readonly HttpClient _http = HealthHttp.CreateClient();
-    private TestHttpServer _server = null!;
-
-    public Task InitializeAsync()
-    {
-        _server = TestHttpServer.Start();
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _server.DisposeAsync();
-        _http.Dispose();
-    }
-
     private Task<IReadOnlyList<EndpointResult>> CheckAsync(params EndpointCheck[] checks) =>
-        CheckAsync(_server.BaseUrl, TimeSpan.FromSeconds(5), checks);
+        CheckAsync(Server.BaseUrl, TimeSpan.FromSeconds(5), checks);
 
     private Task<IReadOnlyList<EndpointResult>> CheckAsync(Uri baseUrl, TimeSpan timeout, params EndpointCheck[] checks) =>
-        EndpointChecker.CheckAsync(_http, baseUrl, checks, timeout, CancellationToken.None).WaitAsync(Guard);
+        EndpointChecker.CheckAsync(Http, baseUrl, checks, timeout, CancellationToken.None).WaitAsync(Guard);
 
     [Fact]
     public async Task Matching_status_and_body_pass_and_each_result_keeps_its_order()
     {
-        _server.On("/api/v1/foods", Reply.Ok("""{"items":[{"id":1,"name":"Apple"}]}"""));
-        _server.On("/health", Reply.Ok());
+        Server.On("/api/v1/foods", Reply.Ok("""{"items":[{"id":1,"name":"Apple"}]}"""));
+        Server.On("/health", Reply.Ok());
 
         var results = await CheckAsync(
             new EndpointCheck("GET", "/api/v1/foods", 200, "items"),
@@ -49,7 +32,7 @@ public sealed class EndpointCheckerTests : IAsyncLifetime
         Assert.True(foods.Duration > TimeSpan.Zero);
         Assert.True(results[1].Passed);
         Assert.Null(results[1].BodyContainsSatisfied);
-        Assert.Equal("GET", _server.Requests.Single(r => r.Path == "/health").Method);
+        Assert.Equal("GET", Server.Requests.Single(r => r.Path == "/health").Method);
     }
 
     [Fact]
@@ -67,7 +50,7 @@ public sealed class EndpointCheckerTests : IAsyncLifetime
     [Fact]
     public async Task An_expected_non_200_status_passes()
     {
-        _server.On("/api/v1/profiles/me", Reply.WithStatus(401, """{"detail":"Not authenticated"}"""));
+        Server.On("/api/v1/profiles/me", Reply.WithStatus(401, """{"detail":"Not authenticated"}"""));
 
         var result = Assert.Single(await CheckAsync(new EndpointCheck("GET", "/api/v1/profiles/me", 401, "Not authenticated")));
 
@@ -77,7 +60,7 @@ public sealed class EndpointCheckerTests : IAsyncLifetime
     [Fact]
     public async Task A_missing_body_text_fails_even_with_the_right_status()
     {
-        _server.On("/api/v1/foods", Reply.Ok("""{"results":[]}"""));
+        Server.On("/api/v1/foods", Reply.Ok("""{"results":[]}"""));
 
         var result = Assert.Single(await CheckAsync(new EndpointCheck("GET", "/api/v1/foods", 200, "items")));
 
@@ -90,7 +73,7 @@ public sealed class EndpointCheckerTests : IAsyncLifetime
     [Fact]
     public async Task Wrong_status_and_missing_text_are_both_said()
     {
-        _server.On("/api/v1/foods", Reply.WithStatus(500, "Internal Server Error"));
+        Server.On("/api/v1/foods", Reply.WithStatus(500, "Internal Server Error"));
 
         var result = Assert.Single(await CheckAsync(new EndpointCheck("GET", "/api/v1/foods", 200, "items")));
 
@@ -100,8 +83,8 @@ public sealed class EndpointCheckerTests : IAsyncLifetime
     [Fact]
     public async Task A_post_sends_an_empty_json_object_and_a_get_or_head_sends_no_body()
     {
-        _server.On("/api/v1/meals", Reply.WithStatus(201, """{"id":7}"""));
-        _server.On("/health", Reply.Ok());
+        Server.On("/api/v1/meals", Reply.WithStatus(201, """{"id":7}"""));
+        Server.On("/health", Reply.Ok());
 
         var results = await CheckAsync(
             new EndpointCheck("POST", "/api/v1/meals", 201, "\"id\""),
@@ -109,38 +92,38 @@ public sealed class EndpointCheckerTests : IAsyncLifetime
             new EndpointCheck("HEAD", "/health", 200, null));
 
         Assert.All(results, r => Assert.True(r.Passed, r.Failure));
-        var post = _server.Requests.Single(r => r.Method == "POST");
+        var post = Server.Requests.Single(r => r.Method == "POST");
         Assert.Equal("{}", post.Body);
         Assert.StartsWith("application/json", post.Headers["Content-Type"]);
-        var get = _server.Requests.Single(r => r.Method == "GET");
+        var get = Server.Requests.Single(r => r.Method == "GET");
         Assert.Equal(string.Empty, get.Body);
         Assert.False(get.Headers.ContainsKey("Content-Type"));
-        var head = _server.Requests.Single(r => r.Method == "HEAD");
+        var head = Server.Requests.Single(r => r.Method == "HEAD");
         Assert.Equal(string.Empty, head.Body);
     }
 
     [Fact]
     public async Task A_redirect_is_a_redirect_not_the_page_it_points_to()
     {
-        _server.On("/api/v1/foods", Reply.Redirect("/login"));
-        _server.On("/login", Reply.Ok("items"));
+        Server.On("/api/v1/foods", Reply.Redirect("/login"));
+        Server.On("/login", Reply.Ok("items"));
 
         var result = Assert.Single(await CheckAsync(new EndpointCheck("GET", "/api/v1/foods", 200, null)));
 
         Assert.False(result.Passed);
         Assert.Equal(302, result.ActualStatus);
         Assert.Equal("expected 200, got 302 Found → /login", result.Failure);
-        Assert.Equal(0, _server.Count("/login"));
+        Assert.Equal(0, Server.Count("/login"));
     }
 
     [Fact]
     public async Task A_hanging_endpoint_fails_with_the_request_timeout()
     {
-        _server.On("/api/v1/foods", Reply.Hanging());
-        _server.On("/health", Reply.Ok());
+        Server.On("/api/v1/foods", Reply.Hanging());
+        Server.On("/health", Reply.Ok());
 
         var results = await CheckAsync(
-            _server.BaseUrl,
+            Server.BaseUrl,
             TimeSpan.FromSeconds(1),
             new EndpointCheck("GET", "/api/v1/foods", 200, "items"),
             new EndpointCheck("GET", "/health", 200, null));

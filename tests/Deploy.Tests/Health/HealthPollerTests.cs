@@ -4,26 +4,10 @@ using DeployBuild.Health;
 
 namespace DeployBuild.Tests.Health;
 
-public sealed class HealthPollerTests : IAsyncLifetime
+public sealed class HealthPollerTests : LoopbackServerTests
 {
     // Generous: a test that hangs fails here instead of blocking the run; never a timing assertion.
-    private static readonly TimeSpan Guard = TimeSpan.FromSeconds(60);
-
-    private readonly HttpClient _http = HealthHttp.CreateClient();
     private readonly List<string> _progress = [];
-    private TestHttpServer _server = null!;
-
-    public Task InitializeAsync()
-    {
-        _server = TestHttpServer.Start();
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _server.DisposeAsync();
-        _http.Dispose();
-    }
 
     private static HealthPollOptions Fast(TimeSpan? deadline = null, TimeSpan? requestTimeout = null) => new(
         RequestTimeout: requestTimeout ?? TimeSpan.FromSeconds(5),
@@ -32,14 +16,14 @@ public sealed class HealthPollerTests : IAsyncLifetime
         Deadline: deadline ?? TimeSpan.FromSeconds(20));
 
     private Task<HealthPollResult> PollAsync(Uri baseUrl, IReadOnlyList<string> paths, HealthPollOptions options, CancellationToken ct = default) =>
-        HealthPoller.WaitHealthyAsync(_http, baseUrl, paths, options, _progress.Add, ct).WaitAsync(Guard);
+        HealthPoller.WaitHealthyAsync(Http, baseUrl, paths, options, _progress.Add, ct).WaitAsync(Guard);
 
     [Fact]
     public async Task A_healthy_path_passes_at_the_first_attempt_with_its_body()
     {
-        _server.On("/health", Reply.Ok("""{"status":"ok","revision":"0003"}"""));
+        Server.On("/health", Reply.Ok("""{"status":"ok","revision":"0003"}"""));
 
-        var result = await PollAsync(_server.BaseUrl, ["/health"], Fast());
+        var result = await PollAsync(Server.BaseUrl, ["/health"], Fast());
 
         Assert.True(result.AllHealthy);
         var health = Assert.Single(result.Paths);
@@ -50,15 +34,15 @@ public sealed class HealthPollerTests : IAsyncLifetime
         Assert.Null(health.LastFailure);
         Assert.Contains("\"revision\":\"0003\"", health.Body);
         Assert.Empty(_progress);
-        Assert.Equal(1, _server.Count("/health"));
+        Assert.Equal(1, Server.Count("/health"));
     }
 
     [Fact]
     public async Task A_flaky_path_that_recovers_before_the_deadline_is_healthy_and_its_attempts_are_counted()
     {
-        _server.On("/health", n => n <= 3 ? Reply.WithStatus(503, "starting") : Reply.Ok());
+        Server.On("/health", n => n <= 3 ? Reply.WithStatus(503, "starting") : Reply.Ok());
 
-        var result = await PollAsync(_server.BaseUrl, ["/health"], Fast());
+        var result = await PollAsync(Server.BaseUrl, ["/health"], Fast());
 
         var health = Assert.Single(result.Paths);
         Assert.True(health.Healthy);
@@ -73,14 +57,14 @@ public sealed class HealthPollerTests : IAsyncLifetime
     [Fact]
     public async Task A_path_failing_past_the_deadline_reports_the_last_answer_status_body_and_headers()
     {
-        _server.On("/health", n => new Reply
+        Server.On("/health", n => new Reply
         {
             Status = 502,
             Body = $"upstream down (answer {n}) " + new string('x', 2000),
             Headers = new Dictionary<string, string> { ["Server"] = "Fly/test", ["X-Other"] = "dropped" },
         });
 
-        var result = await PollAsync(_server.BaseUrl, ["/health"], Fast(deadline: TimeSpan.FromSeconds(3)));
+        var result = await PollAsync(Server.BaseUrl, ["/health"], Fast(deadline: TimeSpan.FromSeconds(3)));
 
         Assert.False(result.AllHealthy);
         var health = Assert.Single(result.Paths);
@@ -121,25 +105,25 @@ public sealed class HealthPollerTests : IAsyncLifetime
     [Fact]
     public async Task A_hanging_endpoint_is_cut_by_the_per_request_timeout_and_retried()
     {
-        _server.On("/health", Reply.Hanging());
+        Server.On("/health", Reply.Hanging());
 
         var result = await PollAsync(
-            _server.BaseUrl, ["/health"], Fast(deadline: TimeSpan.FromSeconds(3), requestTimeout: TimeSpan.FromMilliseconds(250)));
+            Server.BaseUrl, ["/health"], Fast(deadline: TimeSpan.FromSeconds(3), requestTimeout: TimeSpan.FromMilliseconds(250)));
 
         var health = Assert.Single(result.Paths);
         Assert.False(health.Healthy);
         Assert.True(health.Attempts >= 2, $"one hanging request used the whole deadline: {health.Attempts} attempt(s)");
-        Assert.True(_server.Count("/health") >= 2);
+        Assert.True(Server.Count("/health") >= 2);
         Assert.Equal("timed out after 250 ms", health.LastFailure?.Error);
     }
 
     [Fact]
     public async Task The_deadline_cuts_a_request_whose_own_timeout_is_longer()
     {
-        _server.On("/health", Reply.Hanging());
+        Server.On("/health", Reply.Hanging());
 
         var result = await PollAsync(
-            _server.BaseUrl, ["/health"], Fast(deadline: TimeSpan.FromMilliseconds(500), requestTimeout: TimeSpan.FromMinutes(10)));
+            Server.BaseUrl, ["/health"], Fast(deadline: TimeSpan.FromMilliseconds(500), requestTimeout: TimeSpan.FromMinutes(10)));
 
         var health = Assert.Single(result.Paths);
         Assert.False(health.Healthy);
@@ -151,14 +135,14 @@ public sealed class HealthPollerTests : IAsyncLifetime
     [Fact]
     public async Task A_connection_closed_without_an_answer_is_a_failure()
     {
-        _server.On("/health", Reply.Dropped());
+        Server.On("/health", Reply.Dropped());
 
-        var result = await PollAsync(_server.BaseUrl, ["/health"], Fast(deadline: TimeSpan.FromSeconds(2)));
+        var result = await PollAsync(Server.BaseUrl, ["/health"], Fast(deadline: TimeSpan.FromSeconds(2)));
 
         var health = Assert.Single(result.Paths);
         Assert.False(health.Healthy);
         Assert.Equal("connection closed before a complete response", health.LastFailure?.Error);
-        Assert.True(_server.Count("/health") >= 1);
+        Assert.True(Server.Count("/health") >= 1);
     }
 
     [Fact]
@@ -166,13 +150,13 @@ public sealed class HealthPollerTests : IAsyncLifetime
     {
         // /a and /b each answer only once the other was asked: polled one after the other, the first
         // would never answer before its deadline.
-        _server.On("/a", Reply.Ok() with { WaitFor = _server.Arrived("/b") });
-        _server.On("/b", Reply.Ok() with { WaitFor = _server.Arrived("/a") });
-        _server.On("/flaky", n => n <= 2 ? Reply.WithStatus(500) : Reply.Ok());
-        _server.On("/down", Reply.WithStatus(503, "db unreachable"));
+        Server.On("/a", Reply.Ok() with { WaitFor = Server.Arrived("/b") });
+        Server.On("/b", Reply.Ok() with { WaitFor = Server.Arrived("/a") });
+        Server.On("/flaky", n => n <= 2 ? Reply.WithStatus(500) : Reply.Ok());
+        Server.On("/down", Reply.WithStatus(503, "db unreachable"));
 
         var result = await PollAsync(
-            _server.BaseUrl, ["/a", "/b", "/flaky", "/down"], Fast(deadline: TimeSpan.FromSeconds(5), requestTimeout: TimeSpan.FromSeconds(4)));
+            Server.BaseUrl, ["/a", "/b", "/flaky", "/down"], Fast(deadline: TimeSpan.FromSeconds(5), requestTimeout: TimeSpan.FromSeconds(4)));
 
         Assert.Equal(["/a", "/b", "/flaky", "/down"], result.Paths.Select(p => p.Path));
         Assert.True(result.Paths[0].Healthy);
@@ -190,9 +174,9 @@ public sealed class HealthPollerTests : IAsyncLifetime
     [Fact]
     public async Task A_redirect_is_reported_as_a_redirect_with_its_location()
     {
-        _server.On("/health", Reply.Redirect("https://nutriprofile-api.fly.dev/health", 301));
+        Server.On("/health", Reply.Redirect("https://nutriprofile-api.fly.dev/health", 301));
 
-        var result = await PollAsync(_server.BaseUrl, ["/health"], Fast(deadline: TimeSpan.FromSeconds(2)));
+        var result = await PollAsync(Server.BaseUrl, ["/health"], Fast(deadline: TimeSpan.FromSeconds(2)));
 
         var failure = Assert.Single(result.Paths).LastFailure;
         Assert.NotNull(failure);
@@ -204,26 +188,26 @@ public sealed class HealthPollerTests : IAsyncLifetime
     [Fact]
     public async Task A_redirect_followed_by_the_callers_client_is_not_a_pass()
     {
-        _server.On("/health", Reply.Redirect("/login"));
-        _server.On("/login", Reply.Ok("<html>sign in</html>"));
+        Server.On("/health", Reply.Redirect("/login"));
+        Server.On("/login", Reply.Ok("<html>sign in</html>"));
         using var following = new HttpClient();
 
         var result = await HealthPoller.WaitHealthyAsync(
-            following, _server.BaseUrl, ["/health"], Fast(deadline: TimeSpan.FromSeconds(2)), null, CancellationToken.None).WaitAsync(Guard);
+            following, Server.BaseUrl, ["/health"], Fast(deadline: TimeSpan.FromSeconds(2)), null, CancellationToken.None).WaitAsync(Guard);
 
         var health = Assert.Single(result.Paths);
         Assert.False(health.Healthy);
         Assert.Equal(200, health.LastFailure?.StatusCode);
         Assert.Contains("followed a redirect to http://127.0.0.1:", health.LastFailure?.Error);
-        Assert.True(_server.Count("/login") >= 1);
+        Assert.True(Server.Count("/login") >= 1);
     }
 
     [Fact]
     public async Task A_base_url_with_a_path_keeps_it()
     {
-        _server.On("/api/health", Reply.Ok());
+        Server.On("/api/health", Reply.Ok());
 
-        var result = await PollAsync(new Uri(_server.BaseUrl, "/api/"), ["/health"], Fast());
+        var result = await PollAsync(new Uri(Server.BaseUrl, "/api/"), ["/health"], Fast());
 
         Assert.True(result.AllHealthy);
     }
@@ -231,17 +215,17 @@ public sealed class HealthPollerTests : IAsyncLifetime
     [Fact]
     public async Task Cancellation_by_the_caller_is_not_turned_into_a_result()
     {
-        _server.On("/health", Reply.WithStatus(503));
+        Server.On("/health", Reply.WithStatus(503));
         using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
 
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => PollAsync(_server.BaseUrl, ["/health"], Fast(), cancel.Token));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => PollAsync(Server.BaseUrl, ["/health"], Fast(), cancel.Token));
     }
 
     [Fact]
     public async Task Options_outside_what_the_pipeline_accepts_are_refused_by_name()
     {
         var error = await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => PollAsync(
-            _server.BaseUrl, ["/health"], Fast(requestTimeout: TimeSpan.FromMilliseconds(5))));
+            Server.BaseUrl, ["/health"], Fast(requestTimeout: TimeSpan.FromMilliseconds(5))));
         Assert.Equal("RequestTimeout", error.ParamName);
     }
 }

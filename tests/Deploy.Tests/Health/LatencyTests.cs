@@ -55,41 +55,24 @@ public sealed class LatencyStatsTests
     }
 }
 
-public sealed class LatencySamplerTests : IAsyncLifetime
+public sealed class LatencySamplerTests : LoopbackServerTests
 {
-    private static readonly TimeSpan Guard = TimeSpan.FromSeconds(60);
-
-    private readonly HttpClient _http = HealthHttp.CreateClient();
-    private TestHttpServer _server = null!;
-
-    public Task InitializeAsync()
-    {
-        _server = TestHttpServer.Start();
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _server.DisposeAsync();
-        _http.Dispose();
-    }
-
     [Fact]
     public async Task Samples_round_robin_one_at_a_time_and_see_a_delay()
     {
         // The server waits a little longer than the bound asserted: its timer may fire a millisecond early.
-        _server.On("/slow", Reply.Ok() with { Delay = TimeSpan.FromMilliseconds(160) });
-        _server.On("/fast", Reply.Ok());
+        Server.On("/slow", Reply.Ok() with { Delay = TimeSpan.FromMilliseconds(160) });
+        Server.On("/fast", Reply.Ok());
 
-        var stats = await LatencySampler.SampleAsync(_http, _server.BaseUrl, ["/slow", "/fast"], 6, TimeSpan.FromSeconds(5), CancellationToken.None).WaitAsync(Guard);
+        var stats = await LatencySampler.SampleAsync(Http, Server.BaseUrl, ["/slow", "/fast"], 6, TimeSpan.FromSeconds(5), CancellationToken.None).WaitAsync(Guard);
 
         Assert.Equal(6, stats.Count);
         Assert.Equal(0, stats.Failures);
         Assert.Null(stats.LastFailure);
-        Assert.Equal(3, _server.Count("/slow"));
-        Assert.Equal(3, _server.Count("/fast"));
-        Assert.Equal(["/slow", "/fast", "/slow", "/fast", "/slow", "/fast"], _server.Requests.Select(r => r.Path));
-        Assert.Equal(1, _server.MaxInFlight);
+        Assert.Equal(3, Server.Count("/slow"));
+        Assert.Equal(3, Server.Count("/fast"));
+        Assert.Equal(["/slow", "/fast", "/slow", "/fast", "/slow", "/fast"], Server.Requests.Select(r => r.Path));
+        Assert.Equal(1, Server.MaxInFlight);
         Assert.True(stats.P95Ms >= 150, $"p95 {stats.P95Ms} ms");
         Assert.True(stats.MaxMs >= 150, $"max {stats.MaxMs} ms");
         Assert.True(stats.P50Ms <= stats.P95Ms);
@@ -100,9 +83,9 @@ public sealed class LatencySamplerTests : IAsyncLifetime
     {
         // The pause comes after far more body than is kept: a sampler that stopped reading there
         // would not wait for it.
-        _server.On("/big", Reply.Ok(new string('a', 200_000)) with { PauseMidBody = TimeSpan.FromMilliseconds(210) });
+        Server.On("/big", Reply.Ok(new string('a', 200_000)) with { PauseMidBody = TimeSpan.FromMilliseconds(210) });
 
-        var stats = await LatencySampler.SampleAsync(_http, _server.BaseUrl, ["/big"], 2, TimeSpan.FromSeconds(10), CancellationToken.None).WaitAsync(Guard);
+        var stats = await LatencySampler.SampleAsync(Http, Server.BaseUrl, ["/big"], 2, TimeSpan.FromSeconds(10), CancellationToken.None).WaitAsync(Guard);
 
         Assert.Equal(2, stats.Count);
         Assert.Equal(0, stats.Failures);
@@ -112,12 +95,12 @@ public sealed class LatencySamplerTests : IAsyncLifetime
     [Fact]
     public async Task Failed_requests_are_counted_and_left_out_of_the_percentiles()
     {
-        _server.On("/ok", Reply.Ok() with { Delay = TimeSpan.FromMilliseconds(110) });
-        _server.On("/error", Reply.WithStatus(500, "boom"));
-        _server.On("/hang", Reply.Hanging());
+        Server.On("/ok", Reply.Ok() with { Delay = TimeSpan.FromMilliseconds(110) });
+        Server.On("/error", Reply.WithStatus(500, "boom"));
+        Server.On("/hang", Reply.Hanging());
 
         var stats = await LatencySampler.SampleAsync(
-            _http, _server.BaseUrl, ["/ok", "/error", "/ok", "/hang"], 4, TimeSpan.FromSeconds(2), CancellationToken.None).WaitAsync(Guard);
+            Http, Server.BaseUrl, ["/ok", "/error", "/ok", "/hang"], 4, TimeSpan.FromSeconds(2), CancellationToken.None).WaitAsync(Guard);
 
         Assert.Equal(2, stats.Count);
         Assert.Equal(2, stats.Failures);
@@ -129,7 +112,7 @@ public sealed class LatencySamplerTests : IAsyncLifetime
     [Fact]
     public async Task A_server_not_listening_gives_only_failures()
     {
-        var stats = await LatencySampler.SampleAsync(_http, TestHttpServer.Unused(), ["/health"], 3, TimeSpan.FromSeconds(5), CancellationToken.None).WaitAsync(Guard);
+        var stats = await LatencySampler.SampleAsync(Http, TestHttpServer.Unused(), ["/health"], 3, TimeSpan.FromSeconds(5), CancellationToken.None).WaitAsync(Guard);
 
         Assert.Equal(0, stats.Count);
         Assert.Equal(3, stats.Failures);

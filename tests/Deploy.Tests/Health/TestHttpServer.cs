@@ -308,3 +308,26 @@ internal sealed class TestHttpServer : IAsyncDisposable
         }
     }
 }
+
+/// <summary>Tests against a <see cref="TestHttpServer"/> of their own, with the build's HTTP client.</summary>
+public abstract class LoopbackServerTests : IAsyncLifetime
+{
+    /// <summary>How long any one call under test may take before the test gives up on it.</summary>
+    protected static readonly TimeSpan Guard = TimeSpan.FromSeconds(60);
+
+    protected HttpClient Http { get; } = DeployBuild.Health.HealthHttp.CreateClient();
+
+    internal TestHttpServer Server { get; private set; } = null!;
+
+    public Task InitializeAsync()
+    {
+        Server = TestHttpServer.Start();
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync()
+    {
+        await Server.DisposeAsync();
+        Http.Dispose();
+    }
+}

@@ -3,12 +3,10 @@ using DeployBuild.Health;
 
 namespace DeployBuild.Tests.Health;
 
-public sealed class WebhookNotifierTests : IAsyncLifetime
+public sealed class WebhookNotifierTests : LoopbackServerTests
 {
     private const string HookPath = "/services/T0A1B2C3D/B9Z8Y7X6W/q4Lw9sEcReTtOkEn42xYz";
     private const string Token = "q4Lw9sEcReTtOkEn42xYz";
-
-    private static readonly TimeSpan Guard = TimeSpan.FromSeconds(60);
 
     private static readonly Notification Failed = new(
         App: "nutriprofile-api",
@@ -23,35 +21,20 @@ public sealed class WebhookNotifierTests : IAsyncLifetime
         Detail = "/health: 500 <Internal Server Error> & more",
     };
 
-    private readonly HttpClient _http = HealthHttp.CreateClient();
-    private TestHttpServer _server = null!;
-
-    public Task InitializeAsync()
-    {
-        _server = TestHttpServer.Start();
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _server.DisposeAsync();
-        _http.Dispose();
-    }
-
-    private Uri Hook => new(_server.BaseUrl, HookPath);
+    private Uri Hook => new(Server.BaseUrl, HookPath);
 
     [Fact]
     public async Task Posts_a_slack_message_with_the_run_the_releases_and_what_was_rolled_back()
     {
-        _server.On(HookPath, Reply.Ok("ok"));
+        Server.On(HookPath, Reply.Ok("ok"));
 
-        var result = await WebhookNotifier.SendAsync(_http, Hook, Failed, CancellationToken.None).WaitAsync(Guard);
+        var result = await WebhookNotifier.SendAsync(Http, Hook, Failed, CancellationToken.None).WaitAsync(Guard);
 
         Assert.True(result.Sent, result.Error);
         Assert.Equal(200, result.StatusCode);
         Assert.Null(result.Error);
 
-        var request = Assert.Single(_server.Requests);
+        var request = Assert.Single(Server.Requests);
         Assert.Equal("POST", request.Method);
         Assert.StartsWith("application/json", request.Headers["Content-Type"]);
         using var json = JsonDocument.Parse(request.Body);
@@ -101,9 +84,9 @@ public sealed class WebhookNotifierTests : IAsyncLifetime
     public async Task A_failing_webhook_returns_its_status_without_throwing_and_without_the_url()
     {
         // Servers echo the token back in errors: it must be masked too.
-        _server.On(HookPath, Reply.WithStatus(500, $"invalid_token {Token} for {HookPath}"));
+        Server.On(HookPath, Reply.WithStatus(500, $"invalid_token {Token} for {HookPath}"));
 
-        var result = await WebhookNotifier.SendAsync(_http, Hook, Failed, CancellationToken.None).WaitAsync(Guard);
+        var result = await WebhookNotifier.SendAsync(Http, Hook, Failed, CancellationToken.None).WaitAsync(Guard);
 
         Assert.False(result.Sent);
         Assert.Equal(500, result.StatusCode);
@@ -117,7 +100,7 @@ public sealed class WebhookNotifierTests : IAsyncLifetime
     {
         var hook = new Uri(TestHttpServer.Unused(), HookPath);
 
-        var result = await WebhookNotifier.SendAsync(_http, hook, Failed, CancellationToken.None).WaitAsync(Guard);
+        var result = await WebhookNotifier.SendAsync(Http, hook, Failed, CancellationToken.None).WaitAsync(Guard);
 
         Assert.False(result.Sent);
         Assert.Null(result.StatusCode);
@@ -128,9 +111,9 @@ public sealed class WebhookNotifierTests : IAsyncLifetime
     [Fact]
     public async Task A_hanging_webhook_gives_up_after_its_timeout()
     {
-        _server.On(HookPath, Reply.Hanging());
+        Server.On(HookPath, Reply.Hanging());
 
-        var result = await WebhookNotifier.SendAsync(_http, Hook, Failed, TimeSpan.FromMilliseconds(500), TimeProvider.System, CancellationToken.None).WaitAsync(Guard);
+        var result = await WebhookNotifier.SendAsync(Http, Hook, Failed, TimeSpan.FromMilliseconds(500), TimeProvider.System, CancellationToken.None).WaitAsync(Guard);
 
         Assert.False(result.Sent);
         Assert.Equal("webhook at 127.0.0.1 timed out after 500 ms", result.Error);
@@ -140,16 +123,16 @@ public sealed class WebhookNotifierTests : IAsyncLifetime
     [Fact]
     public async Task A_redirecting_webhook_is_not_followed_and_its_location_is_not_repeated()
     {
-        _server.On(HookPath, Reply.Redirect($"https://elsewhere.example{HookPath}"));
+        Server.On(HookPath, Reply.Redirect($"https://elsewhere.example{HookPath}"));
 
-        var result = await WebhookNotifier.SendAsync(_http, Hook, Failed, CancellationToken.None).WaitAsync(Guard);
+        var result = await WebhookNotifier.SendAsync(Http, Hook, Failed, CancellationToken.None).WaitAsync(Guard);
 
         Assert.False(result.Sent);
         Assert.Equal(302, result.StatusCode);
         Assert.Contains("redirect", result.Error);
         Assert.DoesNotContain("elsewhere", result.Error);
         AssertNoSecret(result);
-        Assert.Single(_server.Requests);
+        Assert.Single(Server.Requests);
     }
 
     [Fact]

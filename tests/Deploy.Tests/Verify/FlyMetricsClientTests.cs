@@ -8,31 +8,14 @@ using DeployBuild.Verification;
 namespace DeployBuild.Tests.Verify;
 
 /// <summary>The client of Fly's Prometheus API, and the memory figures the build takes from it, against a scripted server.</summary>
-public sealed class FlyMetricsClientTests : IAsyncLifetime
+public sealed class FlyMetricsClientTests : LoopbackServerTests
 {
     private const string Org = "/prometheus/personal";
     private const string Query = Org + "/api/v1/query";
     private const string Token = "fo1_s3cr3t-metrics-t0ken-value";
 
-    private static readonly TimeSpan Guard = TimeSpan.FromSeconds(60);
-
-    private readonly HttpClient _http = HealthHttp.CreateClient();
-    private TestHttpServer _server = null!;
-
-    public Task InitializeAsync()
-    {
-        _server = TestHttpServer.Start();
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _server.DisposeAsync();
-        _http.Dispose();
-    }
-
     private FlyMetricsClient Client(Uri? baseUrl = null) =>
-        new(_http, baseUrl ?? new Uri(_server.BaseUrl, Org), Token, TimeSpan.FromSeconds(2));
+        new(Http, baseUrl ?? new Uri(Server.BaseUrl, Org), Token, TimeSpan.FromSeconds(2));
 
     private static string Vector(params (string Name, string Instance, string Value)[] samples) =>
         """{"status":"success","data":{"resultType":"vector","result":[""" +
@@ -43,7 +26,7 @@ public sealed class FlyMetricsClientTests : IAsyncLifetime
     [Fact]
     public async Task Memory_per_machine_is_total_minus_available_over_total_from_one_bearer_query()
     {
-        _server.On(Query, Reply.Ok(Vector(
+        Server.On(Query, Reply.Ok(Vector(
             (FlyMetricsClient.TotalMetric, "m1", "536870912"),
             (FlyMetricsClient.AvailableMetric, "m1", "107374182.4"),
             (FlyMetricsClient.TotalMetric, "m2", "268435456"),
@@ -59,7 +42,7 @@ public sealed class FlyMetricsClientTests : IAsyncLifetime
         Assert.Equal(25.0, memory["m2"].Percent, 3);
         Assert.Equal("cdg", memory["m2"].Region);
 
-        var request = Assert.Single(_server.Requests);
+        var request = Assert.Single(Server.Requests);
         Assert.Equal("GET", request.Method);
         Assert.Equal($"Bearer {Token}", request.Headers["Authorization"]);
     }
@@ -67,25 +50,25 @@ public sealed class FlyMetricsClientTests : IAsyncLifetime
     [Fact]
     public async Task A_refused_token_is_reported_without_the_token_even_when_the_server_echoes_it()
     {
-        _server.On(Query, Reply.WithStatus(401, $$"""{"status":"error","errorType":"unauthorized","error":"token {{Token}} is not valid"}"""));
+        Server.On(Query, Reply.WithStatus(401, $$"""{"status":"error","errorType":"unauthorized","error":"token {{Token}} is not valid"}"""));
 
         var error = await Assert.ThrowsAsync<FlyMetricsException>(() => Client().MemoryAsync("nutriprofile-api", CancellationToken.None).WaitAsync(Guard));
 
         Assert.Contains("401", error.Message);
         Assert.Contains("refused", error.Message);
         Assert.DoesNotContain(Token, error.Message);
-        Assert.Equal(1, _server.Count(Query));
+        Assert.Equal(1, Server.Count(Query));
     }
 
     [Fact]
     public async Task Server_errors_are_retried_and_a_closed_port_says_connection_refused()
     {
-        _server.On(Query, Reply.WithStatus(503, "busy"), Reply.Ok(Vector((FlyMetricsClient.TotalMetric, "m1", "100"), (FlyMetricsClient.AvailableMetric, "m1", "50"))));
+        Server.On(Query, Reply.WithStatus(503, "busy"), Reply.Ok(Vector((FlyMetricsClient.TotalMetric, "m1", "100"), (FlyMetricsClient.AvailableMetric, "m1", "50"))));
 
         var memory = await Client().MemoryAsync("nutriprofile-api", CancellationToken.None).WaitAsync(Guard);
 
         Assert.Equal(50.0, memory["m1"].Percent, 3);
-        Assert.Equal(2, _server.Count(Query));
+        Assert.Equal(2, Server.Count(Query));
 
         var error = await Assert.ThrowsAsync<FlyMetricsException>(() =>
             Client(new Uri(TestHttpServer.Unused(), Org)).MemoryAsync("nutriprofile-api", CancellationToken.None).WaitAsync(Guard));
@@ -95,28 +78,28 @@ public sealed class FlyMetricsClientTests : IAsyncLifetime
     [Fact]
     public async Task A_redirect_is_not_followed_so_the_token_stays_here()
     {
-        _server.On(Query, Reply.Redirect("http://elsewhere.invalid/api/v1/query"));
+        Server.On(Query, Reply.Redirect("http://elsewhere.invalid/api/v1/query"));
 
         var error = await Assert.ThrowsAsync<FlyMetricsException>(() => Client().MemoryAsync("nutriprofile-api", CancellationToken.None).WaitAsync(Guard));
 
         Assert.Contains("redirect", error.Message);
-        Assert.Equal(1, _server.Count(Query));
+        Assert.Equal(1, Server.Count(Query));
     }
 
     [Fact]
     public async Task Not_configured_missing_token_and_readings_are_told_apart()
     {
         var verify = Settings(null);
-        Assert.False((await MemoryUsage.ReadAsync(verify, "nutriprofile-api", _ => Token, _http, CancellationToken.None)).Configured);
+        Assert.False((await MemoryUsage.ReadAsync(verify, "nutriprofile-api", _ => Token, Http, CancellationToken.None)).Configured);
 
-        verify = Settings(new Uri(_server.BaseUrl, Org).AbsoluteUri.TrimEnd('/'));
-        var missing = await MemoryUsage.ReadAsync(verify, "nutriprofile-api", _ => null, _http, CancellationToken.None);
+        verify = Settings(new Uri(Server.BaseUrl, Org).AbsoluteUri.TrimEnd('/'));
+        var missing = await MemoryUsage.ReadAsync(verify, "nutriprofile-api", _ => null, Http, CancellationToken.None);
         Assert.True(missing.Configured);
         Assert.Equal("$FLY_METRICS_TOKEN is not set", missing.Problem);
-        Assert.Equal(0, _server.Count(Query));
+        Assert.Equal(0, Server.Count(Query));
 
-        _server.On(Query, Reply.Ok(Vector((FlyMetricsClient.TotalMetric, "148edd72c73768", "67108864"), (FlyMetricsClient.AvailableMetric, "148edd72c73768", "8388608"))));
-        var read = await MemoryUsage.ReadAsync(verify, "nutriprofile-api", name => name == "FLY_METRICS_TOKEN" ? Token : null, _http, CancellationToken.None);
+        Server.On(Query, Reply.Ok(Vector((FlyMetricsClient.TotalMetric, "148edd72c73768", "67108864"), (FlyMetricsClient.AvailableMetric, "148edd72c73768", "8388608"))));
+        var read = await MemoryUsage.ReadAsync(verify, "nutriprofile-api", name => name == "FLY_METRICS_TOKEN" ? Token : null, Http, CancellationToken.None);
         Assert.True(read.Measured);
         var machine = new FlyMachine("148edd72c73768", null, "started", "cdg", null, new FlyMachineConfig(null, null, new FlyGuest(64, 1, "shared")), null, null);
         var use = read.For(machine, 80)!;

@@ -35,7 +35,7 @@ internal sealed class AppProxy : IDisposable
             throw new FlyException($"cannot serve app {app} on 127.0.0.1:{port}: {ex.Message}");
         }
 
-        _ = AcceptLoopAsync();
+        _ = AcceptLoop.RunAsync(_listener, ServeAsync, _stop.Token);
     }
 
     public string App { get; }
@@ -57,32 +57,6 @@ internal sealed class AppProxy : IDisposable
         var healthy = live.Where(i => i.Launch.Checks.Count == 0 || i.SnapshotChecks().All(c => c.Status == "passing")).ToList();
         var pool = healthy.Count > 0 ? healthy : live;
         return pool[(int)((uint)Interlocked.Increment(ref _next) % (uint)pool.Count)];
-    }
-
-    private async Task AcceptLoopAsync()
-    {
-        while (!_stop.IsCancellationRequested)
-        {
-            TcpClient client;
-            try
-            {
-                client = await _listener.AcceptTcpClientAsync(_stop.Token).ConfigureAwait(false);
-            }
-            catch (Exception) when (_stop.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (SocketException)
-            {
-                continue;
-            }
-            catch (ObjectDisposedException)
-            {
-                return;
-            }
-
-            _ = ServeAsync(client);
-        }
     }
 
     private async Task ServeAsync(TcpClient client)

@@ -46,7 +46,7 @@ internal sealed class MetricsApi : IDisposable
         _knownOrg = knownOrg;
         _apiError = apiError;
         Port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        _ = AcceptLoopAsync();
+        _ = AcceptLoop.RunAsync(_listener, ServeAsync, _stop.Token);
     }
 
     public int Port { get; }
@@ -133,32 +133,6 @@ internal sealed class MetricsApi : IDisposable
         }
 
         return samples;
-    }
-
-    private async Task AcceptLoopAsync()
-    {
-        while (!_stop.IsCancellationRequested)
-        {
-            TcpClient client;
-            try
-            {
-                client = await _listener.AcceptTcpClientAsync(_stop.Token).ConfigureAwait(false);
-            }
-            catch (Exception) when (_stop.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (SocketException)
-            {
-                continue;
-            }
-            catch (ObjectDisposedException)
-            {
-                return;
-            }
-
-            _ = ServeAsync(client);
-        }
     }
 
     private async Task ServeAsync(TcpClient client)
