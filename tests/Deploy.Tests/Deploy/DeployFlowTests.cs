@@ -9,7 +9,7 @@ namespace DeployBuild.Tests.Deploys;
 public sealed class DeployFlowTests
 {
     [Fact]
-    public async Task Good_release_deploys_migrates_and_verifies()
+    public async Task Good_release_deploys_migrates_and_verifies_runs_its_hooks_and_shows_in_status()
     {
         await using var bed = await DeployBed.CreateAsync();
         var first = await bed.BuildAsync("--target=Deploy");
@@ -17,6 +17,7 @@ public sealed class DeployFlowTests
         Assert.Contains("this is its first deploy", first.Output);
 
         await bed.Backend.ApplyAsync("next-release");
+        var hooks = Operations.HookTests.WriteHooks(bed, failing: null);
         var second = await bed.BuildAsync("--target=Deploy");
 
         Assert.True(second.ExitCode == 0, second.ToString());
@@ -32,6 +33,22 @@ public sealed class DeployFlowTests
         Assert.Equal("1", journal.Output("Release", "previous_version"));
         Assert.Equal("2", journal.Output("Release", "new_version"));
         Assert.StartsWith("pass", journal.Output("Verify", "check.Health"));
+
+        // The hooks ran at their points with the run's facts.
+        var lines = File.ReadAllLines(hooks);
+        Assert.Equal(["pre-validate", "pre-deploy", "post-deploy"], lines.Select(l => l.Split(' ')[0]));
+        var post = lines[2].Split(' ');
+        Assert.Equal(bed.App, post[1]);
+        Assert.Equal(journal.RunId, post[2]);
+        Assert.Matches(@"^\d{8}T\d{6}Z-[0-9a-f]{6}$", post[2]);
+        Assert.Equal("Deploy", post[3]);
+        Assert.Equal(bed.Backend.Commit, post[4]);
+        Assert.Equal("1", post[5]);
+        Assert.Equal("2", post[6]);
+        Assert.Equal("succeeded", post[7]);
+
+        // Status shows what the platform, the database and the state folder say.
+        await Operations.StatusTests.AssertStatusAsync(bed, release: 2, schema: "0004");
     }
 
     internal static async Task<JsonNode> GetJsonAsync(DeployBed bed, string path)
