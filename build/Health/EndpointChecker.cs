@@ -57,16 +57,14 @@ public static class EndpointChecker
     {
         var started = time.GetTimestamp();
         using var request = CreateRequest(check, HttpProbe.Combine(baseUrl, check.Path));
-        using var timeout = new CancellationTokenSource(requestTimeout, time);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, timeout.Token);
         ProbeResponse response;
         try
         {
-            response = await HttpProbe.SendAsync(http, request, BodyChars, drain: false, time, linked.Token);
+            response = await HttpProbe.SendAsync(http, request, BodyChars, drain: false, requestTimeout, time, ct);
         }
-        catch (OperationCanceledException) when (!ct.IsCancellationRequested && timeout.IsCancellationRequested)
+        catch (TimeoutException ex)
         {
-            return Failed(HttpProbe.TimedOut(requestTimeout));
+            return Failed(ex.Message);
         }
         catch (Exception ex) when (HttpProbe.IsTransient(ex, ct))
         {

@@ -125,6 +125,27 @@ internal static class HttpProbe
     }
 
     /// <summary>
+    /// <see cref="SendAsync(HttpClient, HttpRequestMessage, int, bool, TimeProvider, CancellationToken)"/>
+    /// with a deadline of its own: past <paramref name="timeout"/> it throws a
+    /// <see cref="TimeoutException"/> saying <see cref="TimedOut"/>; the caller's cancellation still
+    /// ends it with an <see cref="OperationCanceledException"/>.
+    /// </summary>
+    public static async Task<ProbeResponse> SendAsync(
+        HttpClient http, HttpRequestMessage request, int keepChars, bool drain, TimeSpan timeout, TimeProvider time, CancellationToken ct)
+    {
+        using var expiry = new CancellationTokenSource(timeout, time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, expiry.Token);
+        try
+        {
+            return await SendAsync(http, request, keepChars, drain, time, linked.Token);
+        }
+        catch (OperationCanceledException ex) when (!ct.IsCancellationRequested && expiry.IsCancellationRequested)
+        {
+            throw new TimeoutException(TimedOut(timeout), ex);
+        }
+    }
+
+    /// <summary>
     /// Up to <paramref name="keepChars"/> of the body; with <paramref name="drain"/> the rest is read
     /// and dropped, so the time measured is the time a client needs for the whole answer.
     /// </summary>

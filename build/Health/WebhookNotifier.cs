@@ -53,16 +53,14 @@ public static class WebhookNotifier
             {
                 Content = new StringContent(payload, Encoding.UTF8, "application/json"),
             };
-            using var expiry = new CancellationTokenSource(timeout, time);
-            using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, expiry.Token);
             ProbeResponse response;
             try
             {
-                response = await HttpProbe.SendAsync(http, request, ErrorBodyChars, drain: false, time, linked.Token);
+                response = await HttpProbe.SendAsync(http, request, ErrorBodyChars, drain: false, timeout, time, ct);
             }
-            catch (OperationCanceledException) when (!ct.IsCancellationRequested && expiry.IsCancellationRequested)
+            catch (TimeoutException ex)
             {
-                return Failed(null, $"webhook at {webhook.Host} {HttpProbe.TimedOut(timeout)}");
+                return Failed(null, $"webhook at {webhook.Host} {ex.Message}");
             }
 
             if (response.Status is >= 200 and < 300 && !response.FollowedRedirect)
