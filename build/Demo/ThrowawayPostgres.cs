@@ -257,7 +257,8 @@ public sealed class ThrowawayPostgres : IDisposable
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    private static bool IsAlive(int pid)
+    /// <summary>Whether a process with this id runs (the postmaster, a cluster's owner).</summary>
+    internal static bool IsAlive(int pid)
     {
         try
         {

@@ -119,25 +119,12 @@ public sealed class SampleBackendTests
         cluster.Dispose();
 
         Assert.False(Directory.Exists(cluster.Root));
-        Assert.False(IsAlive(pid), "the postmaster is still running");
+        Assert.False(DeployBuild.Demo.ThrowawayPostgres.IsAlive(pid), "the postmaster is still running");
     }
 
     private static async Task Succeeds(Task<ProcessResult> run)
     {
         var result = await run;
         Assert.True(result.ExitCode == 0, result.ToString());
-    }
-
-    private static bool IsAlive(int pid)
-    {
-        try
-        {
-            using var process = System.Diagnostics.Process.GetProcessById(pid);
-            return !process.HasExited;
-        }
-        catch (ArgumentException)
-        {
-            return false;
-        }
     }
 }
