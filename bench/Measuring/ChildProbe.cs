@@ -100,7 +100,7 @@ public sealed class ChildProbe(TimeSpan? interval = null)
     private void Sample(int rootPid)
     {
         var at = DateTimeOffset.UtcNow;
-        if (ReadStat(rootPid) is { } root)
+        if (ProcFs.Stat(rootPid) is { } root)
         {
             lock (_gate)
             {
@@ -122,7 +122,7 @@ public sealed class ChildProbe(TimeSpan? interval = null)
                 continue;
             }
 
-            var stat = ReadStat(pid);
+            var stat = ProcFs.Stat(pid);
             lock (_gate)
             {
                 if (_open.TryGetValue(pid, out var span))
@@ -135,7 +135,7 @@ public sealed class ChildProbe(TimeSpan? interval = null)
                             // It exec'd another program (a wrapper script's exec), or was caught mid-exec
                             // with no command line yet: keep the final one.
                             span.Name = running.Name;
-                            span.CommandLine = ReadCommandLine(pid) is { Length: > 0 } commandLine ? commandLine : span.CommandLine;
+                            span.CommandLine = ProcFs.CommandLine(pid) is { Length: > 0 } commandLine ? commandLine : span.CommandLine;
                         }
                     }
                     else
@@ -146,7 +146,7 @@ public sealed class ChildProbe(TimeSpan? interval = null)
                 }
                 else if (stat is { State: not 'Z' } child && child.Parent == rootPid)
                 {
-                    _open[pid] = new ChildSpan(pid, at) { LastSeen = at, Name = child.Name, CommandLine = ReadCommandLine(pid) ?? string.Empty };
+                    _open[pid] = new ChildSpan(pid, at) { LastSeen = at, Name = child.Name, CommandLine = ProcFs.CommandLine(pid) ?? string.Empty };
                 }
             }
         }
@@ -160,38 +160,6 @@ public sealed class ChildProbe(TimeSpan? interval = null)
             }
         }
     }
-
-    private static ProcStat? ReadStat(int pid)
-    {
-        try
-        {
-            // "pid (comm) state ppid ... utime stime ...": comm may hold spaces and parentheses, so parse after the last ')'.
-            var stat = File.ReadAllText($"/proc/{pid}/stat");
-            var open = stat.IndexOf('(');
-            var close = stat.LastIndexOf(')');
-            var fields = stat[(close + 2)..].Split(' ');
-            return new ProcStat(stat[(open + 1)..close], fields[0][0], int.Parse(fields[1], CultureInfo.InvariantCulture),
-                long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture));
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or ArgumentOutOfRangeException or IndexOutOfRangeException)
-        {
-            return null;
-        }
-    }
-
-    private static string? ReadCommandLine(int pid)
-    {
-        try
-        {
-            return File.ReadAllText($"/proc/{pid}/cmdline").TrimEnd('\0').Replace('\0', ' ');
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return null;
-        }
-    }
-
-    private sealed record ProcStat(string Name, char State, int Parent, long CpuTicks);
 
     private static DateTimeOffset Max(DateTimeOffset a, DateTimeOffset b) => a > b ? a : b;
 

@@ -74,7 +74,7 @@ public sealed class MemoryProbe
             if (!_nameByPid.TryGetValue(pid, out var name) || name != status.Name)
             {
                 // New, or it exec'd another program: read its command line again (cheap, and rare).
-                _commandLineByPid[pid] = ReadCommandLine(pid) ?? _commandLineByPid.GetValueOrDefault(pid, string.Empty);
+                _commandLineByPid[pid] = ProcFs.CommandLine(pid) ?? _commandLineByPid.GetValueOrDefault(pid, string.Empty);
             }
 
             _nameByPid[pid] = status.Name;
@@ -89,7 +89,7 @@ public sealed class MemoryProbe
         foreach (var directory in Directory.EnumerateDirectories("/proc"))
         {
             if (!int.TryParse(Path.GetFileName(directory), NumberStyles.None, CultureInfo.InvariantCulture, out var pid) ||
-                ParentOf(pid) is not { } parent)
+                ProcFs.Stat(pid)?.Parent is not { } parent)
             {
                 continue;
             }
@@ -112,21 +112,6 @@ public sealed class MemoryProbe
         }
 
         return tree;
-    }
-
-    private static int? ParentOf(int pid)
-    {
-        try
-        {
-            // "pid (comm) state ppid ...": comm may hold spaces and parentheses, so parse after the last ')'.
-            var stat = File.ReadAllText($"/proc/{pid}/stat");
-            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ', 3);
-            return int.Parse(fields[1], CultureInfo.InvariantCulture);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or ArgumentOutOfRangeException or IndexOutOfRangeException)
-        {
-            return null;
-        }
     }
 
     private static (string Name, long Hwm, long Rss)? ReadStatus(int pid)
@@ -154,18 +139,6 @@ public sealed class MemoryProbe
 
             // A zombie (exited, not yet reaped) has no Vm* lines.
             return hwm < 0 || rss < 0 ? null : (name, hwm, rss);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return null;
-        }
-    }
-
-    private static string? ReadCommandLine(int pid)
-    {
-        try
-        {
-            return File.ReadAllText($"/proc/{pid}/cmdline").TrimEnd('\0').Replace('\0', ' ');
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
