@@ -107,5 +107,40 @@ public sealed class BackupTests
         Assert.Empty(Directory.Exists(Path.Combine(bed.StateDir, "backups")) ? Directory.GetFiles(Path.Combine(bed.StateDir, "backups")) : []);
     }
 
+    [Fact]
+    public async Task Backup_that_does_not_read_back_fails_and_no_migration_runs()
+    {
+        await using var bed = await DeployBed.CreateAsync();
+        await bed.Backend.ApplyAsync("next-release");
+        var rows = bed.Database.Snapshot();
+
+        // pg_restore as on a truncated archive: the table of contents reads, the data does not.
+        var real = (System.Environment.GetEnvironmentVariable("PATH") ?? string.Empty).Split(':')
+            .Select(d => Path.Combine(d, "pg_restore")).First(File.Exists);
+        var shims = Path.Combine(bed.Root, "shims");
+        Directory.CreateDirectory(shims);
+        var shim = Path.Combine(shims, "pg_restore");
+        File.WriteAllText(shim, $$"""
+            #!/usr/bin/env bash
+            for arg in "$@"; do
+              case "$arg" in --file=*) echo "pg_restore: error: could not read from input file: end of file" >&2; exit 1;; esac
+            done
+            exec '{{real}}' "$@"
+            """);
+        File.SetUnixFileMode(shim, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        bed.Environment["PATH"] = shims + ":" + System.Environment.GetEnvironmentVariable("PATH");
+
+        var result = await bed.BuildAsync("--target=Migrate", "--force");
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("does not read back", result.Output);
+        Assert.Contains("could not read from input file", result.Output);
+        Assert.Equal("0003", bed.Database.Scalar("SELECT version_num FROM alembic_version"));
+        Assert.Equal(rows, bed.Database.Snapshot());
+        var journal = OpenJournal(bed);
+        Assert.Null(journal.Output("Backup", "sha256"));
+        Assert.False(journal.Data.Steps.ContainsKey("Migrate") && journal.Data.Steps["Migrate"].Status == StepStatus.Done);
+    }
+
     internal static RunJournal OpenJournal(DeployBed bed) => RunJournal.Open(bed.Journals()[^1], s => s, TimeProvider.System);
 }

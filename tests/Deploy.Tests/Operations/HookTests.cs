@@ -9,12 +9,14 @@ namespace DeployBuild.Tests.Operations;
 public sealed class HookTests
 {
     [Fact]
-    public async Task Failing_pre_deploy_hook_leaves_everything_unchanged_and_on_failure_runs()
+    public async Task Failing_pre_deploy_hook_leaves_everything_unchanged_and_on_failure_runs_and_only_warns_when_it_fails()
     {
         await using var bed = await DeployBed.CreateAsync();
         await bed.DeployBaselineAsync();
         await bed.Backend.ApplyAsync("next-release");
         var log = WriteHooks(bed, failing: "pre-deploy");
+        var onFailure = Path.Combine(bed.ConfigDir, "hooks", "on-failure.sh");
+        File.WriteAllText(onFailure, File.ReadAllText(onFailure).Replace("exit 0", "echo 'pager unreachable' >&2\nexit 5"));
         var rows = bed.Database.Snapshot();
         var releases = (await bed.Fly.JsonAsync("releases", "--json", "-a", bed.App)).AsArray().Count;
 
@@ -22,6 +24,7 @@ public sealed class HookTests
 
         Assert.Equal(1, result.ExitCode);
         Assert.Contains("The pre-deploy hook said no", result.Output);
+        Assert.Contains("The on-failure hook failed (the run goes on)", result.Output);
         Assert.Equal(["pre-deploy", "on-failure"], File.ReadAllLines(log).Select(l => l.Split(' ')[0]));
         Assert.Equal(rows, bed.Database.Snapshot());
         Assert.Equal("0003", bed.Database.Scalar("SELECT version_num FROM alembic_version"));
@@ -32,6 +35,14 @@ public sealed class HookTests
 
         Assert.True(skipped.ExitCode == 0, skipped.ToString());
         Assert.Contains("Skipping the pre-deploy hook", skipped.Output);
+
+        // Two scripts for one point: which one was meant is not guessed.
+        File.WriteAllText(Path.Combine(bed.ConfigDir, "hooks", "pre-validate.py"), "print('second')\n");
+        var ambiguous = await bed.BuildAsync("--target=Validate");
+
+        Assert.Equal(1, ambiguous.ExitCode);
+        Assert.Contains("Two hooks for pre-validate: pre-validate.py, pre-validate.sh. Keep one.", ambiguous.Output);
+        Assert.DoesNotContain("second", File.ReadAllText(log));
     }
 
     /// <summary>Writes one hook per point that logs its variables; <paramref name="failing"/> exits 3 after logging.</summary>
