@@ -106,7 +106,11 @@ public sealed class DeployContext : FrostingContext
     /// <summary>True when this run continues an earlier one (--resume).</summary>
     public bool Resuming { get; internal set; }
 
-    /// <summary>--strategy, else deploy.toml, else fly.toml, else Fly's default.</summary>
+    /// <summary>
+    /// --strategy, else deploy.toml, else fly.toml, else "immediate": this build's default (the runbook's
+    /// choice for NutriProfile's single machine). It is not flyctl's: flyctl deploys with "rolling" when
+    /// neither the flag nor fly.toml names one (internal/command/deploy/machines.go, setStrategy).
+    /// </summary>
     public string Strategy => Options.Strategy ?? Settings.Strategy ?? Settings.Fly.Strategy ?? "immediate";
 
     public string StateDirectory => Options.StateDirectory;

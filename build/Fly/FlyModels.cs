@@ -50,10 +50,39 @@ public sealed record FlyGuest(
     [property: JsonPropertyName("cpus")] int? Cpus,
     [property: JsonPropertyName("cpu_kind")] string? CpuKind);
 
+/// <summary>A check as the machine's config holds it (fly-go MachineCheck): durations are Go duration strings.</summary>
+public sealed record FlyMachineCheckConfig(
+    [property: JsonPropertyName("interval")] string? Interval,
+    [property: JsonPropertyName("grace_period")] string? GracePeriod);
+
+/// <summary>A service of the machine (fly-go MachineService). autostop is a boolean for off/stop, or "suspend".</summary>
+public sealed record FlyMachineService(
+    [property: JsonPropertyName("internal_port")] int? InternalPort,
+    [property: JsonPropertyName("autostop")] System.Text.Json.JsonElement? Autostop,
+    [property: JsonPropertyName("autostart")] bool? Autostart,
+    [property: JsonPropertyName("min_machines_running")] int? MinMachinesRunning);
+
 public sealed record FlyMachineConfig(
     [property: JsonPropertyName("image")] string? Image,
     [property: JsonPropertyName("metadata")] FlyMachineMetadata? Metadata,
-    [property: JsonPropertyName("guest")] FlyGuest? Guest);
+    [property: JsonPropertyName("guest")] FlyGuest? Guest,
+    [property: JsonPropertyName("checks")] IReadOnlyDictionary<string, FlyMachineCheckConfig>? Checks = null,
+    [property: JsonPropertyName("services")] IReadOnlyList<FlyMachineService>? Services = null);
+
+public sealed record FlyExitEvent(
+    [property: JsonPropertyName("exit_code")] int? ExitCode,
+    [property: JsonPropertyName("requested_stop")] bool? RequestedStop,
+    [property: JsonPropertyName("oom_killed")] bool? OomKilled);
+
+public sealed record FlyMachineRequest(
+    [property: JsonPropertyName("exit_event")] FlyExitEvent? ExitEvent);
+
+/// <summary>One of a machine's events (fly-go MachineEvent); timestamp in Unix milliseconds.</summary>
+public sealed record FlyMachineEvent(
+    [property: JsonPropertyName("type")] string? Type,
+    [property: JsonPropertyName("status")] string? Status,
+    [property: JsonPropertyName("request")] FlyMachineRequest? Request,
+    [property: JsonPropertyName("timestamp")] long? Timestamp);
 
 public sealed record FlyMachine(
     [property: JsonPropertyName("id")] string Id,
@@ -63,8 +92,21 @@ public sealed record FlyMachine(
     [property: JsonPropertyName("image_ref")] FlyImageRef? ImageRef,
     [property: JsonPropertyName("config")] FlyMachineConfig? Config,
     [property: JsonPropertyName("checks")] IReadOnlyList<FlyCheckStatus>? Checks,
-    [property: JsonPropertyName("updated_at")] DateTimeOffset? UpdatedAt)
+    [property: JsonPropertyName("updated_at")] DateTimeOffset? UpdatedAt,
+    [property: JsonPropertyName("events")] IReadOnlyList<FlyMachineEvent>? Events = null)
 {
+    /// <summary>Fly's proxy starts this machine on a request when it is stopped (a service with autostart).</summary>
+    public bool AutoStarts => Config?.Services?.Any(s => s.Autostart == true) == true;
+
+    /// <summary>The exit code of the machine's last exit when it was not asked to stop (a crash), else null.</summary>
+    public int? CrashExitCode => Events?
+        .Where(e => e.Type == "exit" && e.Request?.ExitEvent is not null)
+        .OrderByDescending(e => e.Timestamp ?? 0)
+        .Select(e => e.Request!.ExitEvent!)
+        .FirstOrDefault() is { RequestedStop: not true } exit && (exit.ExitCode is not (null or 0) || exit.OomKilled == true)
+        ? exit.ExitCode ?? 137
+        : null;
+
     public int? ReleaseVersion =>
         int.TryParse(Config?.Metadata?.ReleaseVersion, out var version) ? version : null;
 

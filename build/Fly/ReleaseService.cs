@@ -18,10 +18,17 @@ public sealed record DeployOutcome(
     int MachinesHealthy,
     bool CodeChanged,
     TimeSpan BuildTime,
-    TimeSpan DeployTime)
+    TimeSpan DeployTime,
+    int MachinesAsleep = 0,
+    string? SettleFailure = null)
 {
-    /// <summary>Every machine runs the new release, started, with its checks passing.</summary>
-    public bool Healthy => NewRelease is not null && Machines > 0 && MachinesOnNewRelease == Machines && MachinesHealthy == Machines;
+    /// <summary>
+    /// Every machine runs the new release, started with its checks passing, or stopped by auto-stop in
+    /// a service whose proxy starts it on the next request (Verify wakes it); and the wait for the
+    /// machines found nothing wrong.
+    /// </summary>
+    public bool Healthy => NewRelease is not null && Machines > 0 && MachinesOnNewRelease == Machines &&
+                           MachinesHealthy + MachinesAsleep == Machines && SettleFailure is null;
 }
 
 /// <summary>
@@ -93,25 +100,44 @@ public sealed class ReleaseService(FlyCli fly, ICakeLog log, TimeProvider time)
             exitCode = result.ExitCode;
         }
 
+        // flyctl has returned, but with the immediate strategy (and for machines it does not wait for)
+        // nothing says the release runs yet: wait for its machines to settle, or fail as soon as certain.
+        string? settleFailure = null;
+        if (await NewestAsync(previous, cancellationToken) is { } release)
+        {
+            var settler = new ReleaseSettler(fly, log, time, request.CriticalIntervals);
+            var settled = await settler.WaitAsync(release, request.WaitTimeout, cancellationToken);
+            settleFailure = settled.Failure;
+            log.Information(settled.Failure is null
+                ? $"v{release.Version} settled in {Durations.Human(settled.Took)}: {settled.Ready} machine(s) started with checks passing" + (settled.Asleep > 0 ? $", {settled.Asleep} stopped by auto-stop (started on the next request)." : ".")
+                : $"v{release.Version} will not settle: {settled.Failure}");
+        }
+
         var total = watch.Elapsed;
         var buildTime = built ?? total;
-        var outcome = await ReadBackAsync(exitCode, previous, buildTime, total - buildTime, cancellationToken);
-        return outcome;
+        return await ReadBackAsync(exitCode, previous, buildTime, total - buildTime, cancellationToken, settleFailure);
     }
 
-    /// <summary>What the platform says after a deploy: the newest release and which machines run it.</summary>
-    public async Task<DeployOutcome> ReadBackAsync(int exitCode, ReleaseRef? previous, TimeSpan buildTime, TimeSpan deployTime, CancellationToken cancellationToken)
-    {
-        var releases = await fly.ReleasesAsync(cancellationToken);
-        var newest = releases.Where(r => previous is null || r.Version > previous.Version)
+    /// <summary>The newest release after <paramref name="previous"/> that a deploy made (not a secrets change).</summary>
+    private async Task<FlyRelease?> NewestAsync(ReleaseRef? previous, CancellationToken cancellationToken) =>
+        Newest(await fly.ReleasesAsync(cancellationToken), previous);
+
+    private static FlyRelease? Newest(IReadOnlyList<FlyRelease> releases, ReleaseRef? previous) =>
+        releases.Where(r => previous is null || r.Version > previous.Version)
             .Where(r => !string.Equals(r.Reason, "secrets", StringComparison.OrdinalIgnoreCase))
             .OrderByDescending(r => r.Version)
             .FirstOrDefault();
+
+    /// <summary>What the platform says after a deploy: the newest release and which machines run it.</summary>
+    public async Task<DeployOutcome> ReadBackAsync(int exitCode, ReleaseRef? previous, TimeSpan buildTime, TimeSpan deployTime, CancellationToken cancellationToken, string? settleFailure = null)
+    {
+        var newest = await NewestAsync(previous, cancellationToken);
         var status = await fly.StatusAsync(cancellationToken);
-        var machines = (status.Machines ?? []).Where(m => m.Config?.Metadata?.ProcessGroup is null or "app").ToList();
+        var machines = ReleaseSettler.AppMachines(status);
 
         var onNew = newest is null ? 0 : machines.Count(m => RunsRelease(m, newest));
-        var healthy = newest is null ? 0 : machines.Count(m => RunsRelease(m, newest) && m.State == "started" && m.ChecksPassing);
+        var healthy = newest is null ? 0 : machines.Count(m => RunsRelease(m, newest) && m.State == "started" && m.ChecksPassing && (m.Checks?.Count ?? 0) >= (m.Config?.Checks?.Count ?? 0));
+        var asleep = newest is null ? 0 : machines.Count(m => RunsRelease(m, newest) && m.State is ("stopped" or "suspended") && m.AutoStarts && m.CrashExitCode is null);
         var onPrevious = previous is null ? 0 : machines.Count(m => m.ImageRef?.Reference == previous.ImageRef || m.Config?.Image == previous.ImageRef);
         return new DeployOutcome(
             exitCode,
@@ -122,12 +148,12 @@ public sealed class ReleaseService(FlyCli fly, ICakeLog log, TimeProvider time)
             healthy,
             CodeChanged: onNew > 0 || (previous is not null && onPrevious < machines.Count),
             buildTime,
-            deployTime);
+            deployTime,
+            asleep,
+            settleFailure);
     }
 
-    private static bool RunsRelease(FlyMachine machine, FlyRelease release) =>
-        machine.ReleaseVersion == release.Version ||
-        (release.ImageRef is not null && (machine.Config?.Image == release.ImageRef || machine.ImageRef?.Reference == release.ImageRef));
+    private static bool RunsRelease(FlyMachine machine, FlyRelease release) => ReleaseSettler.RunsRelease(machine, release);
 }
 
 public sealed record DeployRequest(
@@ -139,4 +165,5 @@ public sealed record DeployRequest(
     string ImageLabel,
     bool LocalBuild,
     string? Image = null,
-    bool SkipReleaseCommand = false);
+    bool SkipReleaseCommand = false,
+    int CriticalIntervals = 3);

@@ -22,7 +22,7 @@ public sealed record Command(string Program, IReadOnlyList<string> Arguments)
     /// <summary>Shown in messages instead of the program path (e.g. "alembic upgrade").</summary>
     public string? DisplayName { get; init; }
 
-    /// <summary>Called for each stdout line (already masked) as it arrives.</summary>
+    /// <summary>Called for each line of stdout and of stderr (already masked) as it arrives: flyctl, for one, prints progress on stderr.</summary>
     public Action<string>? OnOutput { get; init; }
 
     public string CommandLine => string.Join(' ', new[] { Program }.Concat(Arguments).Select(Quote));

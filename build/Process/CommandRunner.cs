@@ -44,6 +44,7 @@ public sealed class CommandRunner(ICakeLog log, SecretMasker masker)
                 var masked = masker.Apply(line);
                 stderr.AppendLine(masked);
                 log.Write(streamLevel, LogLevel.Information, "{0}", "  " + masked);
+                command.OnOutput?.Invoke(masked);
             }));
         if (command.WorkingDirectory is not null)
         {

@@ -83,6 +83,13 @@ public static class Diagnostics
                     $"docker build -t {app} {context.Settings.BackendPath}",
                     $"flyctl deploy --local-only -a {app}",
                 ]);
+            case "Release" when journal.Output("Release", "new_status") == "failed" && journal.Output("Release", "machines") is { } onNothing && onNothing.StartsWith("0/", StringComparison.Ordinal):
+                // flyctl recorded the release, then its release_command failed before any machine changed.
+                return new("Migration Échoue", "The release_command failed: Fly recorded the release as failed and no machine runs it.", [
+                    logs,
+                    $"flyctl releases -a {app}",
+                    $"cd {context.Settings.BackendPath} && {context.Settings.Migrations.Command} current",
+                ]);
             case "Release" when journal.Output("Release", "machines") is { } machines && machines.Contains(" 0 healthy", StringComparison.Ordinal) && !MachinesStarted(context):
                 return new("Application Ne Démarre Pas", "The new machines did not start.", [logs, $"flyctl secrets list -a {app}", status]);
             case "Release":

@@ -129,7 +129,8 @@ public sealed class RollbackService(DeployContext context, string journalStep)
             ImageLabel: string.Empty,
             LocalBuild: false,
             Image: previous.ImageRef,
-            SkipReleaseCommand: true), previous, cancellationToken);
+            SkipReleaseCommand: true,
+            CriticalIntervals: settings.Budgets.CriticalIntervals), previous, cancellationToken);
         if (outcome.Healthy)
         {
             done.Add($"code: redeployed the image of v{previous.Version} as v{outcome.NewRelease!.Version}");

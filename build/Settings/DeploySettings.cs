@@ -20,7 +20,11 @@ public sealed record DeploySettings(
     LockSettings Lock,
     FlyConfig Fly);
 
-public sealed record BudgetSettings(TimeSpan Build, TimeSpan Deploy, TimeSpan WaitTimeout);
+/// <param name="CriticalIntervals">
+/// A release whose check is still critical after its grace period for this many of the check's
+/// intervals is failed at once, without waiting out <paramref name="WaitTimeout"/>.
+/// </param>
+public sealed record BudgetSettings(TimeSpan Build, TimeSpan Deploy, TimeSpan WaitTimeout, int CriticalIntervals = 3);
 
 public sealed record SecretSettings(IReadOnlyList<string> Required, IReadOnlyList<string> Optional, bool Sync)
 {

@@ -35,7 +35,8 @@ public static class SettingsLoader
         var budgetSettings = new BudgetSettings(
             budgets.Duration("build", TimeSpan.FromMinutes(5)),
             budgets.Duration("deploy", TimeSpan.FromMinutes(2)),
-            budgets.Duration("wait_timeout", TimeSpan.FromMinutes(5)));
+            budgets.Duration("wait_timeout", TimeSpan.FromMinutes(5)),
+            (int)budgets.Integer("critical_intervals", 3, min: 1, max: 100));
         budgets.RejectUnknownKeys();
 
         var secrets = top.Section("secrets");

@@ -57,7 +57,8 @@ public sealed class Release : DeployStep, IChangesProduction, IPlannedTask<Deplo
             settings.Budgets.WaitTimeout,
             settings.Budgets.Build + settings.Budgets.WaitTimeout * 2 + TimeSpan.FromMinutes(5),
             label,
-            context.Options.LocalBuild), previous, CancellationToken.None);
+            context.Options.LocalBuild,
+            CriticalIntervals: settings.Budgets.CriticalIntervals), previous, CancellationToken.None);
         Record(journal, outcome);
         ReportBudgets(context, outcome);
 
@@ -72,7 +73,8 @@ public sealed class Release : DeployStep, IChangesProduction, IPlannedTask<Deplo
                 outcome.ExitCode, outcome.NewRelease!.Version);
         }
 
-        context.Information("Deployed v{0} ({1}) on {2} machine(s).", outcome.NewRelease!.Version, outcome.NewRelease.ImageRef, outcome.Machines);
+        context.Information("Deployed v{0} ({1}) on {2} machine(s){3}.", outcome.NewRelease!.Version, outcome.NewRelease.ImageRef, outcome.Machines,
+            outcome.MachinesAsleep > 0 ? $", {outcome.MachinesAsleep} of them stopped by auto-stop until a request wakes them" : string.Empty);
     }
 
     private static string Describe(DeployOutcome outcome, ReleaseRef? previous)
@@ -82,6 +84,23 @@ public sealed class Release : DeployStep, IChangesProduction, IPlannedTask<Deplo
             return $"flyctl deploy exited with {outcome.ExitCode} and Fly recorded no new release: the build or the release command failed. " +
                    $"The app still serves {(previous is null ? "nothing (first deploy)" : $"v{previous.Version}")}. See flyctl's output above " +
                    "(runbook: \"Build Docker Échoue\": check the Dockerfile locally, or retry with --local-build).";
+        }
+
+        if (outcome.MachinesOnNewRelease == 0 && string.Equals(outcome.NewReleaseStatus, "failed", StringComparison.OrdinalIgnoreCase))
+        {
+            // flyctl creates the release before release_command runs and marks it failed when the
+            // command fails (internal/command/deploy/machines.go, machines_deploymachinesapp.go).
+            return $"flyctl deploy exited with {outcome.ExitCode} and Fly recorded release v{outcome.NewRelease.Version} as failed before any machine ran it: " +
+                   "the release_command failed (flyctl printed \"release command failed - aborting deployment\" above with its exit status) or the deploy stopped before updating machines. " +
+                   $"The app still serves {(previous is null ? "nothing (first deploy)" : $"v{previous.Version}")} " +
+                   "(runbook: \"Migration Échoue\" when the release_command runs migrations: run it by hand with flyctl ssh console, read flyctl logs).";
+        }
+
+        if (outcome.SettleFailure is not null && outcome.MachinesOnNewRelease > 0)
+        {
+            return $"Release v{outcome.NewRelease.Version} (flyctl exit code {outcome.ExitCode}) will not become healthy: {outcome.SettleFailure}. " +
+                   $"{outcome.MachinesOnNewRelease} of {outcome.Machines} machine(s) run it, {outcome.MachinesHealthy} started with checks passing " +
+                   "(runbook: \"Application Ne Démarre Pas\" / \"Health Check Échoue\": flyctl logs, flyctl status).";
         }
 
         if (outcome.MachinesOnNewRelease == 0)
@@ -101,7 +120,9 @@ public sealed class Release : DeployStep, IChangesProduction, IPlannedTask<Deplo
         journal.Record(Name, "new_version", outcome.NewRelease?.Version.ToString(CultureInfo.InvariantCulture) ?? "none");
         journal.Record(Name, "new_image", outcome.NewRelease?.ImageRef ?? "none");
         journal.Record(Name, "new_status", outcome.NewReleaseStatus ?? "none");
-        journal.Record(Name, "machines", $"{outcome.MachinesOnNewRelease}/{outcome.Machines} on the new release, {outcome.MachinesHealthy} healthy");
+        journal.Record(Name, "machines", $"{outcome.MachinesOnNewRelease}/{outcome.Machines} on the new release, {outcome.MachinesHealthy} healthy" +
+                                         (outcome.MachinesAsleep > 0 ? $", {outcome.MachinesAsleep} stopped by auto-stop" : string.Empty));
+        journal.Record(Name, "machines_asleep", outcome.MachinesAsleep.ToString(CultureInfo.InvariantCulture));
         journal.Record(Name, "code_changed", outcome.CodeChanged ? "true" : "false");
         journal.Record(Name, "build_seconds", outcome.BuildTime.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture));
         journal.Record(Name, "deploy_seconds", outcome.DeployTime.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture));
@@ -158,7 +179,8 @@ public sealed class Release : DeployStep, IChangesProduction, IPlannedTask<Deplo
         yield return $"flyctl releases --json -a {s.App}   (the release to come back to)";
         yield return $"flyctl deploy {context.Display(s.BackendPath)} -c {context.Display(s.Fly.Path)} -a {s.App} --strategy {context.Strategy} --wait-timeout {Durations.ToGo(s.Budgets.WaitTimeout)} --yes " +
                      $"{(context.Options.LocalBuild ? "--local-only" : "--remote-only")} --image-label git-<commit>-<run>";
-        yield return $"flyctl releases --json; flyctl status --json -a {s.App}   (every machine on the new release, checks passing)";
+        yield return $"flyctl releases --json; flyctl status --json -a {s.App} every second until every machine of the new release is started with checks passing " +
+                     $"(or stopped by auto-stop with auto-start), at most {Durations.ToGo(s.Budgets.WaitTimeout)}; a check critical past its grace for {s.Budgets.CriticalIntervals} intervals fails at once";
     }
 }
 

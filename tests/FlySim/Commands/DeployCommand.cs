@@ -120,14 +120,14 @@ internal static class DeployCommand
             ReleaseVersion = version,
             KillSignal = config.KillSignal ?? "SIGINT",
             KillTimeoutSeconds = config.KillTimeout?.TotalSeconds ?? 5,
+            AutoStop = config.AutoStop,
+            AutoStart = config.AutoStart,
+            MinMachinesRunning = config.MinMachinesRunning,
         };
 
-        if (!invocation.Bool("skip-release-command") && !string.IsNullOrWhiteSpace(config.ReleaseCommand))
-        {
-            var probe = Fleet.NewMachine(SpecFor(null), region);
-            await RunReleaseCommandAsync(store, app, appName, probe, config.ReleaseCommand!, new ImageStore(store).RootFs(image.Id), releaseTimeout, output, cancellationToken).ConfigureAwait(false);
-        }
-
+        // flyctl creates the release before it runs release_command (machines.go: createReleaseInBackend in
+        // NewMachineDeployment; deployMachinesApp runs the command later), so a failed command leaves a
+        // failed release behind (machines_deploymachinesapp.go, the status switch after deployMachinesApp).
         app = await EnsureAppAsync(store, appName, region, cancellationToken).ConfigureAwait(false);
         var release = new ReleaseRecord
         {
@@ -143,6 +143,20 @@ internal static class DeployCommand
             DeployerPid = Environment.ProcessId,
         };
         await SaveReleaseAsync(store, appName, release, cancellationToken).ConfigureAwait(false);
+
+        if (!invocation.Bool("skip-release-command") && !string.IsNullOrWhiteSpace(config.ReleaseCommand))
+        {
+            var probe = Fleet.NewMachine(SpecFor(null), region);
+            try
+            {
+                await RunReleaseCommandAsync(store, app, appName, probe, config.ReleaseCommand!, new ImageStore(store).RootFs(image.Id), releaseTimeout, output, cancellationToken).ConfigureAwait(false);
+            }
+            catch (FlyException)
+            {
+                await FinishReleaseAsync(store, appName, release, "failed", cancellationToken).ConfigureAwait(false);
+                throw;
+            }
+        }
 
         if (Faults.IsTruthy(await Faults.TakeAsync(store, Faults.StaleImage, cancellationToken).ConfigureAwait(false)))
         {
@@ -160,7 +174,7 @@ internal static class DeployCommand
         var supervisor = await SupervisorClient.EnsureAsync(store, cancellationToken).ConfigureAwait(false);
         var fleet = new Fleet(store, supervisor, app);
         await fleet.StopUnrecordedInstancesAsync(cancellationToken).ConfigureAwait(false);
-        var rollout = new Rollout(fleet, output, waitTimeout, wait: !invocation.Bool("detach"), flaky);
+        var rollout = new Rollout(fleet, output, waitTimeout, wait: !invocation.Bool("detach"), flaky, strategy);
         var existing = fleet.Machines().Where(m => m.State != "destroyed").ToList();
         var injectedLogs = await Faults.TakeAsync(store, Faults.InjectLogs, cancellationToken).ConfigureAwait(false);
 
@@ -169,7 +183,7 @@ internal static class DeployCommand
         {
             error = existing.Count == 0
                 ? await rollout.LaunchNewAsync(() => SpecFor(null), Math.Max(1, app.MachineCount), region, cancellationToken).ConfigureAwait(false)
-                : await rollout.UpdateAsync(strategy, existing, m => SpecFor(m), cancellationToken).ConfigureAwait(false);
+                : await rollout.UpdateAsync(existing, m => SpecFor(m), cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -205,19 +219,23 @@ internal static class DeployCommand
         var output = invocation.Out;
         var store = context.Store;
         var images = new ImageStore(store);
-        output.WriteLine("==> Building image");
+
+        // flyctl prints the build's text block on stderr (deploy_build.go: render.NewTextBlock, whose
+        // writer is the error stream in internal/render/render.go), "image:" line included.
+        var block = invocation.Err;
+        block.WriteLine("==> Building image");
         if (invocation.String("image") is { } requested)
         {
-            output.WriteLine($"Searching for image '{requested}' remotely...");
+            block.WriteLine($"Searching for image '{requested}' remotely...");
             var found = images.Resolve(requested)
                 ?? throw new FlyException($"failed to fetch an image or build from source: Could not find image \"{requested}\"");
             var normalized = requested.Split("@sha256:")[0];
             var reference = found.Refs.Contains(normalized) ? normalized
                 : found.Refs.Contains($"{ImageStore.Registry}/{normalized}") ? $"{ImageStore.Registry}/{normalized}"
                 : found.Refs[0];
-            output.WriteLine($"image found: {found.Digest}");
-            output.WriteLine($"image: {reference}");
-            output.WriteLine($"image size: {FormatSize(found.Size)}");
+            block.WriteLine($"image found: {found.Digest}");
+            block.WriteLine($"image: {reference}");
+            block.WriteLine($"image size: {FormatSize(found.Size)}");
             return (found, reference);
         }
 
@@ -261,8 +279,8 @@ internal static class DeployCommand
         output.WriteLine("==> Pushing image to fly");
         output.WriteLine($"{label}: digest: {image.Digest} size: {image.Size}");
         output.WriteLine("--> Pushing image done");
-        output.WriteLine($"image: {built}");
-        output.WriteLine($"image size: {FormatSize(image.Size)}");
+        block.WriteLine($"image: {built}");
+        block.WriteLine($"image size: {FormatSize(image.Size)}");
         return (image, built);
     }
 

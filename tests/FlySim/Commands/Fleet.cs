@@ -224,7 +224,11 @@ internal sealed partial class Fleet(StateStore store, SupervisorClient superviso
         }
     }
 
-    private InstanceLaunch BuildLaunch(MachineRecord machine, string instanceId, int port, int flakyChecks)
+    private InstanceLaunch BuildLaunch(MachineRecord machine, string instanceId, int port, int flakyChecks) =>
+        LaunchFor(store, App, machine, instanceId, port, flakyChecks);
+
+    /// <summary>What the supervisor needs to run <paramref name="machine"/>'s process (also used when its proxy wakes a stopped machine).</summary>
+    public static InstanceLaunch LaunchFor(StateStore store, AppRecord app, MachineRecord machine, string instanceId, int port, int flakyChecks)
     {
         var spec = machine.Spec;
         var images = new ImageStore(store);
@@ -236,13 +240,13 @@ internal sealed partial class Fleet(StateStore store, SupervisorClient superviso
 
         return new InstanceLaunch
         {
-            App = App.Name,
+            App = app.Name,
             MachineId = machine.Id,
             InstanceId = instanceId,
             ReleaseVersion = spec.ReleaseVersion,
             Argv = CommandFor(spec, port),
             Cwd = rootFs,
-            Env = MachineEnvironment(store, App, machine, port, releaseCommand: false),
+            Env = MachineEnvironment(store, app, machine, port, releaseCommand: false),
             Port = port,
             Checks = spec.Checks,
             Region = machine.Region,

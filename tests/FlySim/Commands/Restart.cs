@@ -52,8 +52,8 @@ internal static class Restart
 
         var supervisor = await SupervisorClient.EnsureAsync(store, cancellationToken).ConfigureAwait(false);
         var fleet = new Fleet(store, supervisor, app);
-        var rollout = new Rollout(fleet, context.Out, waitTimeout, wait: true, flakyChecks: 0);
-        var error = await rollout.UpdateAsync("rolling", machines, m => change(m.Spec, version), cancellationToken).ConfigureAwait(false);
+        var rollout = new Rollout(fleet, context.Out, waitTimeout, wait: true, flakyChecks: 0, strategy: "rolling");
+        var error = await rollout.UpdateAsync(machines, m => change(m.Spec, version), cancellationToken).ConfigureAwait(false);
         if (record is not null)
         {
             await DeployCommand.FinishReleaseAsync(store, app.Name, record, error is null ? "complete" : "failed", cancellationToken).ConfigureAwait(false);

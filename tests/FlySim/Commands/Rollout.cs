@@ -7,7 +7,7 @@ namespace FlySim.Commands;
 /// Returns null on success or the error that fails the deploy; what is left running on failure is what
 /// Fly leaves: immediate/rolling keep the new (bad) machines, bluegreen and canary keep the old ones.
 /// </summary>
-internal sealed class Rollout(Fleet fleet, TextWriter output, TimeSpan waitTimeout, bool wait, int flakyChecks)
+internal sealed class Rollout(Fleet fleet, TextWriter output, TimeSpan waitTimeout, bool wait, int flakyChecks, string strategy)
 {
     public List<string> StartedMachineIds { get; } = [];
 
@@ -32,10 +32,14 @@ internal sealed class Rollout(Fleet fleet, TextWriter output, TimeSpan waitTimeo
 
         await fleet.RouteAsync(cancellationToken).ConfigureAwait(false);
         output.WriteLine("Finished launching new machines");
-        return await WaitAsync(started, cancellationToken).ConfigureAwait(false);
+
+        // "Roll up as fast as possible when using immediate strategy": a new machine is created and
+        // flyctl moves on without waiting for it to start or pass its checks
+        // (machines_deploymachinesapp.go, spawnMachineInGroup).
+        return strategy == "immediate" ? null : await WaitAsync(started, cancellationToken).ConfigureAwait(false);
     }
 
-    public Task<string?> UpdateAsync(string strategy, IReadOnlyList<MachineRecord> machines, Func<MachineRecord, MachineSpec> spec, CancellationToken cancellationToken)
+    public Task<string?> UpdateAsync(IReadOnlyList<MachineRecord> machines, Func<MachineRecord, MachineSpec> spec, CancellationToken cancellationToken)
     {
         output.WriteLine($"Updating existing machines in '{fleet.App.Name}' with {strategy} strategy");
         return strategy switch
@@ -62,40 +66,46 @@ internal sealed class Rollout(Fleet fleet, TextWriter output, TimeSpan waitTimeo
         return (result.Outcome == HealthOutcome.Healthy ? null : result.Message, result.Checks);
     }
 
-    /// <summary>Stop everything, then start everything: the app is down in between, as on Fly.</summary>
+    /// <summary>
+    /// flyctl's immediate strategy: every machine is updated in place and flyctl returns without waiting
+    /// for any to start, pass smoke checks or pass health checks (machines_deploymachinesapp.go,
+    /// updateUsingImmediateStrategy and updateMachine: no wait follows the update). The new machines'
+    /// checks are in their initial state when this returns.
+    /// </summary>
     private async Task<string?> ImmediateAsync(IReadOnlyList<MachineRecord> machines, Func<MachineRecord, MachineSpec> spec, CancellationToken cancellationToken)
     {
-        await fleet.StopInstancesAsync(machines.Select(m => m.InstanceId), cancellationToken).ConfigureAwait(false);
-        foreach (var machine in machines)
-        {
-            await fleet.SaveAsync(machine with { State = "stopped", UpdatedAt = DateTimeOffset.UtcNow }, cancellationToken).ConfigureAwait(false);
-        }
-
-        await fleet.RouteAsync(cancellationToken).ConfigureAwait(false);
-        var started = new List<MachineRecord>();
         for (var i = 0; i < machines.Count; i++)
         {
             var index = Index(i, machines.Count);
             var machine = machines[i];
             output.WriteLine($"  {index} Updating {machine.Id} [{machine.Spec.ProcessGroup}]");
-            var updated = await fleet.StartAsync(machine with { Spec = spec(machine), Serving = true, Checks = [] }, flakyChecks, cancellationToken).ConfigureAwait(false);
-            await fleet.SaveAsync(updated, cancellationToken).ConfigureAwait(false);
-            StartedMachineIds.Add(updated.Id);
-            started.Add(updated);
-        }
-
-        await fleet.RouteAsync(cancellationToken).ConfigureAwait(false);
-        var error = await WaitAsync(started, cancellationToken).ConfigureAwait(false);
-        if (error is null)
-        {
-            foreach (var (machine, i) in started.Select((m, i) => (m, i)))
+            if (SkipsLaunch(machine))
             {
-                output.WriteLine($"  ✔ {Index(i, started.Count)} Machine {machine.Id} [{machine.Spec.ProcessGroup}] update succeeded");
+                await fleet.SaveAsync(UpdatedStopped(machine, spec(machine)), cancellationToken).ConfigureAwait(false);
             }
+            else
+            {
+                await fleet.StopInstancesAsync([machine.InstanceId], cancellationToken).ConfigureAwait(false);
+                var updated = await fleet.StartAsync(machine with { Spec = spec(machine), Serving = true, Checks = [] }, flakyChecks, cancellationToken).ConfigureAwait(false);
+                await fleet.SaveAsync(updated, cancellationToken).ConfigureAwait(false);
+                StartedMachineIds.Add(updated.Id);
+            }
+
+            await fleet.RouteAsync(cancellationToken).ConfigureAwait(false);
+            output.WriteLine($"  ✔ {index} Machine {machine.Id} [{machine.Spec.ProcessGroup}] update succeeded");
         }
 
-        return error;
+        return null;
     }
+
+    /// <summary>
+    /// flyctl does not launch a machine that was not started, starting or failed before the deploy: it is
+    /// updated and stays stopped (machines_launchinput.go, shouldSkipLaunch; waitForMachine skips it).
+    /// </summary>
+    private static bool SkipsLaunch(MachineRecord machine) => machine.State is not ("started" or "starting" or "failed");
+
+    private static MachineRecord UpdatedStopped(MachineRecord machine, MachineSpec spec) =>
+        machine with { Spec = spec, Checks = [], UpdatedAt = DateTimeOffset.UtcNow };
 
     /// <summary>One machine at a time: start its replacement, wait for its checks, switch traffic, stop the old one.</summary>
     private async Task<string?> RollingAsync(IReadOnlyList<MachineRecord> machines, Func<MachineRecord, MachineSpec> spec, CancellationToken cancellationToken)
@@ -105,6 +115,13 @@ internal sealed class Rollout(Fleet fleet, TextWriter output, TimeSpan waitTimeo
             var index = Index(i, machines.Count);
             var machine = machines[i];
             output.WriteLine($"  {index} Updating {machine.Id} [{machine.Spec.ProcessGroup}]");
+            if (SkipsLaunch(machine))
+            {
+                await fleet.SaveAsync(UpdatedStopped(machine, spec(machine)), cancellationToken).ConfigureAwait(false);
+                output.WriteLine($"  ✔ {index} Machine {machine.Id} [{machine.Spec.ProcessGroup}] update succeeded");
+                continue;
+            }
+
             var updated = await fleet.StartAsync(machine with { Spec = spec(machine), Serving = true, Checks = [] }, flakyChecks, cancellationToken).ConfigureAwait(false);
             StartedMachineIds.Add(updated.Id);
             output.WriteLine($"  {index} Machine {machine.Id} [{machine.Spec.ProcessGroup}] has state: started");

@@ -23,6 +23,11 @@ internal sealed record FlyConfig
     public List<CheckDefinition> Checks { get; init; } = [];
     public string? AppProcessCommand { get; init; }
     public GuestRecord Guest { get; init; } = new("shared", 1, 256);
+
+    /// <summary>auto_stop_machines of the app's service ("off", "stop", "suspend"; true is "stop").</summary>
+    public string AutoStop { get; init; } = "off";
+    public bool AutoStart { get; init; }
+    public int MinMachinesRunning { get; init; }
 }
 
 /// <summary>Reads the parts of fly.toml that decide how an app is built, started and health-checked.</summary>
@@ -84,9 +89,11 @@ internal static class FlyToml
         int? internalPort = null;
         var checks = new List<CheckDefinition>();
         var index = 0;
+        TomlTable? scaling = null;
 
         if (Table(root, "http_service") is { } httpService)
         {
+            scaling = httpService;
             internalPort = Int(httpService, "internal_port") ?? 8080;
             foreach (var check in Tables(httpService, "checks"))
             {
@@ -96,6 +103,7 @@ internal static class FlyToml
 
         foreach (var service in Tables(root, "services"))
         {
+            scaling ??= service;
             var port = Int(service, "internal_port") ?? internalPort ?? 8080;
             internalPort ??= port;
             foreach (var check in Tables(service, "http_checks"))
@@ -152,8 +160,22 @@ internal static class FlyToml
             Checks = checks,
             AppProcessCommand = processCommand,
             Guest = Guest(root),
+            AutoStop = scaling is null ? "off" : AutoStopOf(scaling),
+            AutoStart = scaling is not null && scaling.TryGetValue("auto_start_machines", out var autoStart) && autoStart is true,
+            MinMachinesRunning = scaling is null ? 0 : Int(scaling, "min_machines_running") ?? 0,
         };
     }
+
+    /// <summary>auto_stop_machines takes a boolean (the old form) or "off", "stop", "suspend" (fly-go MachineAutostop).</summary>
+    private static string AutoStopOf(TomlTable service) => service.TryGetValue("auto_stop_machines", out var value)
+        ? value switch
+        {
+            true => "stop",
+            false => "off",
+            string text when text is "off" or "stop" or "suspend" => text,
+            _ => throw new FlyException($"invalid autostop string value \"{value}\""),
+        }
+        : "off";
 
     private static GuestRecord Guest(TomlTable root)
     {

@@ -95,6 +95,7 @@ internal static class Shapes
             {
                 ["port"] = check.Port,
                 ["type"] = check.Type,
+                ["interval"] = $"{check.IntervalSeconds.ToString(CultureInfo.InvariantCulture)}s",
                 ["timeout"] = $"{check.TimeoutSeconds.ToString(CultureInfo.InvariantCulture)}s",
                 ["grace_period"] = $"{check.GracePeriodSeconds.ToString(CultureInfo.InvariantCulture)}s",
                 ["method"] = check.Type == "http" ? check.Method : null,
@@ -135,11 +136,72 @@ internal static class Shapes
                 ["image"] = machine.Spec.ImageRef,
                 ["restart"] = new JsonObject { ["policy"] = "on-failure", ["max_retries"] = 10 },
                 ["checks"] = checkConfig,
+                ["services"] = Services(machine.Spec),
             },
-            ["events"] = new JsonArray(),
+            ["events"] = Events(machine),
             ["checks"] = checks,
             ["host_status"] = "ok",
         };
+    }
+
+    /// <summary>
+    /// The app's service as a machine carries it (fly-go MachineService): autostop is serialised as a
+    /// boolean for "off"/"stop" and a string for "suspend" (fly-go MachineAutostop.MarshalJSON).
+    /// </summary>
+    private static JsonArray Services(MachineSpec spec)
+    {
+        if (spec.InternalPort is not { } port)
+        {
+            return [];
+        }
+
+        return
+        [
+            new JsonObject
+            {
+                ["protocol"] = "tcp",
+                ["internal_port"] = port,
+                ["autostop"] = spec.AutoStop switch { "stop" => JsonValue.Create(true), "suspend" => JsonValue.Create("suspend"), _ => JsonValue.Create(false) },
+                ["autostart"] = spec.AutoStart,
+                ["min_machines_running"] = spec.MinMachinesRunning,
+                ["ports"] = new JsonArray(
+                    new JsonObject { ["port"] = 80, ["handlers"] = new JsonArray("http"), ["force_https"] = true },
+                    new JsonObject { ["port"] = 443, ["handlers"] = new JsonArray("http", "tls") }),
+                ["force_instance_key"] = null,
+            },
+        ];
+    }
+
+    /// <summary>The machine's last exit as an event (fly-go MachineEvent/MachineExitEvent), newest first.</summary>
+    private static JsonArray Events(MachineRecord machine)
+    {
+        if (machine.ExitedAt is not { } exitedAt)
+        {
+            return [];
+        }
+
+        var exit = new JsonObject { ["exited_at"] = Render.Time(exitedAt) };
+        if (machine.ExitCode is { } code and not 0)
+        {
+            exit["exit_code"] = code;
+        }
+
+        if (machine.RequestedStop)
+        {
+            exit["requested_stop"] = true;
+        }
+
+        return
+        [
+            new JsonObject
+            {
+                ["type"] = "exit",
+                ["status"] = "stopped",
+                ["request"] = new JsonObject { ["exit_event"] = exit },
+                ["source"] = machine.RequestedStop ? "user" : "flyd",
+                ["timestamp"] = exitedAt.ToUnixTimeMilliseconds(),
+            },
+        ];
     }
 
     public static string ChecksSummary(MachineRecord machine, bool platformRunning)

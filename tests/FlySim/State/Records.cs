@@ -82,6 +82,15 @@ internal sealed record MachineSpec
     public string ProcessGroup { get; init; } = "app";
     public string KillSignal { get; init; } = "SIGINT";
     public double KillTimeoutSeconds { get; init; } = 5;
+
+    /// <summary>The service's auto_stop_machines: "off", "stop" or "suspend" (fly-go MachineAutostop).</summary>
+    public string AutoStop { get; init; } = "off";
+
+    /// <summary>The service's auto_start_machines: Fly's proxy starts a stopped machine on a request.</summary>
+    public bool AutoStart { get; init; }
+
+    /// <summary>The service's min_machines_running: auto-stop never goes below it.</summary>
+    public int MinMachinesRunning { get; init; }
 }
 
 internal sealed record MachineRecord
@@ -101,6 +110,12 @@ internal sealed record MachineRecord
 
     public int? Pid { get; init; }
     public int? ExitCode { get; init; }
+
+    /// <summary>When the machine last stopped and whether something asked it to (a deploy, auto-stop) or it exited on its own.</summary>
+    public DateTimeOffset? ExitedAt { get; init; }
+
+    public bool RequestedStop { get; init; }
+
     public List<CheckState> Checks { get; init; } = [];
 }
 

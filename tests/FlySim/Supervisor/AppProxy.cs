@@ -15,15 +15,18 @@ internal sealed class AppProxy : IDisposable
 
     private readonly TcpListener _listener;
     private readonly Func<string, RunningInstance?> _lookup;
+    private readonly Func<string, CancellationToken, Task<RunningInstance?>> _wake;
     private readonly CancellationTokenSource _stop = new();
     private volatile string[] _routes = [];
     private int _next;
 
-    public AppProxy(string app, int port, Func<string, RunningInstance?> lookup)
+    /// <param name="wake">Starts a stopped machine that auto-starts, as Fly's proxy does when no machine runs; null when none may.</param>
+    public AppProxy(string app, int port, Func<string, RunningInstance?> lookup, Func<string, CancellationToken, Task<RunningInstance?>> wake)
     {
         App = app;
         Port = port;
         _lookup = lookup;
+        _wake = wake;
         _listener = new TcpListener(IPAddress.Loopback, port);
         _listener.Server.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
         try
@@ -64,12 +67,17 @@ internal sealed class AppProxy : IDisposable
         using var _ = client;
         client.NoDelay = true;
         var downstream = client.GetStream();
-        var backend = PickBackend();
+
+        // No running machine: Fly's proxy starts a stopped one of a service with auto_start_machines and
+        // holds the request until it runs (a behaviour of Fly's servers, not of flyctl).
+        var backend = PickBackend() ?? await _wake(App, _stop.Token).ConfigureAwait(false);
         if (backend is null)
         {
             await RefuseAsync(downstream).ConfigureAwait(false);
             return;
         }
+
+        backend.LastRequestAt = DateTimeOffset.UtcNow;
 
         using var upstreamClient = new TcpClient();
         try

@@ -33,6 +33,9 @@ internal sealed class RunningInstance
 
     public DateTimeOffset StartedAt { get; }
 
+    /// <summary>When the public proxy last sent it a request (its start until then): what auto-stop measures idleness by.</summary>
+    public DateTimeOffset LastRequestAt { get; set; } = DateTimeOffset.UtcNow;
+
     public bool StopRequested { get; private set; }
 
     public int? ExitCode { get; private set; }

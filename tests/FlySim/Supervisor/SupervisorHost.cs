@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
+using FlySim.Config;
 using FlySim.Native;
 using FlySim.Output;
 using FlySim.State;
@@ -20,6 +21,11 @@ internal sealed class SupervisorHost(StateStore store)
     public const string MachineMarkerVariable = "FLYSIM_MACHINE_ID";
 
     private static readonly TimeSpan IdleExit = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long a machine of a service with auto_stop_machines may go without a request before it is stopped.</summary>
+    private static readonly TimeSpan AutoStopIdle = AutoStopIdleFromEnvironment();
+
+    private readonly SemaphoreSlim _waking = new(1, 1);
 
     private readonly ConcurrentDictionary<string, RunningInstance> _instances = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, AppProxy> _proxies = new(StringComparer.Ordinal);
@@ -63,6 +69,7 @@ internal sealed class SupervisorHost(StateStore store)
             AcceptLoopAsync(control, _stopping.Token),
             checks.RunAsync(_stopping.Token),
             WatchdogAsync(_stopping.Token),
+            AutoStopAsync(_stopping.Token),
         };
 
         try
@@ -318,7 +325,7 @@ internal sealed class SupervisorHost(StateStore store)
             {
                 var app = request.App ?? throw new FlyException("routes needs an app");
                 var port = request.PublicPort ?? throw new FlyException("routes needs the public port");
-                var proxy = _proxies.GetOrAdd(app, a => new AppProxy(a, port, Lookup));
+                var proxy = _proxies.GetOrAdd(app, a => new AppProxy(a, port, Lookup, WakeAsync));
                 proxy.SetRoutes(request.InstanceIds ?? []);
                 return (new ControlResponse { Ok = true }, false);
             }
@@ -361,12 +368,167 @@ internal sealed class SupervisorHost(StateStore store)
 
     private RunningInstance? Lookup(string instanceId) => _instances.GetValueOrDefault(instanceId);
 
+    private static TimeSpan AutoStopIdleFromEnvironment()
+    {
+        var text = Environment.GetEnvironmentVariable("FLYSIM_AUTOSTOP_IDLE");
+        return string.IsNullOrWhiteSpace(text) ? TimeSpan.FromMinutes(5) : Config.GoDuration.ParseFlag("FLYSIM_AUTOSTOP_IDLE", text);
+    }
+
+    /// <summary>
+    /// Fly's proxy stops a machine of a service with auto_stop_machines when it has had no request for a
+    /// while, keeping min_machines_running started (Fly's servers decide this; flyctl only configures it).
+    /// Health checks do not count as traffic: they do not go through the proxy.
+    /// </summary>
+    private async Task AutoStopAsync(CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(500));
+        try
+        {
+            while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
+            {
+                foreach (var proxy in _proxies.Values)
+                {
+                    await AutoStopIdleMachinesAsync(proxy, cancellationToken).ConfigureAwait(false);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    private async Task AutoStopIdleMachinesAsync(AppProxy proxy, CancellationToken cancellationToken)
+    {
+        List<MachineRecord> machines;
+        try
+        {
+            machines = store.ReadMachines(proxy.App);
+        }
+        catch (Exception ex) when (ex is IOException or FlyException)
+        {
+            return;
+        }
+
+        var now = DateTimeOffset.UtcNow;
+        var running = machines.Where(m => m.State == "started" && _instances.TryGetValue(m.InstanceId, out var i) && i.State == "started").ToList();
+        foreach (var machine in running.Where(m => m.Spec.AutoStop != "off").OrderBy(m => _instances[m.InstanceId].LastRequestAt))
+        {
+            var instance = _instances[machine.InstanceId];
+            if (now - instance.LastRequestAt < AutoStopIdle || running.Count <= machine.Spec.MinMachinesRunning)
+            {
+                continue;
+            }
+
+            Log($"auto-stopping machine {machine.Id} of {proxy.App}: no request for {GoDuration.Format(now - instance.LastRequestAt)}");
+            proxy.SetRoutes(proxy.Routes.Where(r => r != machine.InstanceId));
+            await instance.StopAsync().ConfigureAwait(false);
+            _instances.TryRemove(machine.InstanceId, out RunningInstance? _);
+            await UpdateMachineAsync(instance, m => m with { State = "stopped", ExitCode = null, RequestedStop = true, ExitedAt = DateTimeOffset.UtcNow, UpdatedAt = DateTimeOffset.UtcNow }).ConfigureAwait(false);
+            running.Remove(machine);
+            cancellationToken.ThrowIfCancellationRequested();
+        }
+    }
+
+    /// <summary>Starts one stopped, serving machine of <paramref name="app"/> whose service auto-starts, and waits until it listens.</summary>
+    private async Task<RunningInstance?> WakeAsync(string app, CancellationToken cancellationToken)
+    {
+        await _waking.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (_proxies.TryGetValue(app, out var proxy) &&
+                proxy.Routes.Select(Lookup).FirstOrDefault(i => i is { State: "started" }) is { } alreadyUp)
+            {
+                return await ListeningAsync(alreadyUp, cancellationToken).ConfigureAwait(false);
+            }
+
+            MachineRecord machine;
+            RunningInstance instance;
+            using (await store.LockAsync(cancellationToken).ConfigureAwait(false))
+            {
+                var record = store.ReadApp(app);
+                var machines = store.ReadMachines(app);
+                var index = machines.FindIndex(m => m.State == "stopped" && m.Serving && m.Spec.AutoStart);
+                if (record is null || index < 0 || proxy is null)
+                {
+                    return null;
+                }
+
+                var port = Commands.Ids.FreeLoopbackPort();
+                var instanceId = Commands.Ids.Ulid();
+                var launch = Commands.Fleet.LaunchFor(store, record, machines[index], instanceId, port, flakyChecks: 0);
+                launch = launch with
+                {
+                    Env = new Dictionary<string, string>(launch.Env, StringComparer.Ordinal)
+                    {
+                        [StateStore.StateDirVariable] = store.Root,
+                        [MachineMarkerVariable] = launch.MachineId,
+                    },
+                };
+                instance = RunningInstance.Start(launch, AppendLog);
+                instance.ExitedUnexpectedly += OnInstanceExited;
+                _instances[instanceId] = instance;
+                machine = machines[index] with
+                {
+                    State = "started",
+                    InstanceId = instanceId,
+                    Port = port,
+                    Pid = instance.Pid,
+                    ExitCode = null,
+                    ExitedAt = null,
+                    RequestedStop = false,
+                    UpdatedAt = DateTimeOffset.UtcNow,
+                    Checks = instance.SnapshotChecks(),
+                };
+                machines[index] = machine;
+                store.WriteMachines(app, machines);
+            }
+
+            Log($"auto-starting machine {machine.Id} of {app} for a request");
+            proxy.SetRoutes([.. proxy.Routes, instance.Launch.InstanceId]);
+            return await ListeningAsync(instance, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or FlyException)
+        {
+            Log($"could not auto-start a machine of {app}: {ex.Message}");
+            return null;
+        }
+        finally
+        {
+            _waking.Release();
+        }
+    }
+
+    /// <summary>Fly's proxy holds a request for a starting machine until its port takes connections (30 s at most here).</summary>
+    private static async Task<RunningInstance?> ListeningAsync(RunningInstance instance, CancellationToken cancellationToken)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (DateTime.UtcNow < deadline && !instance.HasExited)
+        {
+            try
+            {
+                using var probe = new TcpClient();
+                using var attempt = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                attempt.CancelAfter(TimeSpan.FromSeconds(1));
+                await probe.ConnectAsync(IPAddress.Loopback, instance.Launch.Port, attempt.Token).ConfigureAwait(false);
+                return instance;
+            }
+            catch (Exception ex) when (ex is SocketException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+            {
+                await Task.Delay(100, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        return null;
+    }
+
     private void OnInstanceExited(RunningInstance instance)
     {
         _ = UpdateMachineAsync(instance, m => m with
         {
             State = "stopped",
             ExitCode = instance.ExitCode,
+            ExitedAt = DateTimeOffset.UtcNow,
+            RequestedStop = false,
             UpdatedAt = DateTimeOffset.UtcNow,
         });
     }
