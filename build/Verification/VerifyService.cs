@@ -114,6 +114,34 @@ public sealed class VerifyService(DeploySettings settings, FlyCli fly, Func<stri
         var took = watch.Elapsed;
         findings.Add(Finding.Info($"cold start: the first request woke a stopped machine and took {Durations.Human(took)} ({outcome}); " +
                                   "with min_machines_running = 0 users meet this after every idle spell"));
+
+        // The woken machine must then run with its checks passing, like any machine of the release.
+        var deadline = DateTime.UtcNow + settings.Verify.Deadline;
+        FlyMachine? woken = null;
+        while (DateTime.UtcNow < deadline && !cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                woken = ReleaseSettler.AppMachines(await fly.StatusAsync(cancellationToken))
+                    .FirstOrDefault(m => m.State == "started" && m.ChecksPassing && (m.Checks?.Count ?? 0) >= (m.Config?.Checks?.Count ?? 0));
+            }
+            catch (CommandFailedException)
+            {
+            }
+
+            if (woken is not null)
+            {
+                break;
+            }
+
+            await Task.Delay(settings.Verify.PollInterval, cancellationToken);
+        }
+
+        if (woken is null)
+        {
+            findings.Add(Finding.Fail($"no machine woken by the first request was started with its checks passing within {Durations.Human(settings.Verify.Deadline)}",
+                $"flyctl status -a {settings.App}; flyctl logs -a {settings.App}"));
+        }
         return new CheckResult("Cold start", $"{Durations.Human(took)} to wake a machine ({outcome})", findings, took)
         {
             Figures = new Dictionary<string, double> { ["cold_start_ms"] = Math.Round(took.TotalMilliseconds) },
@@ -282,9 +310,9 @@ public sealed class VerifyService(DeploySettings settings, FlyCli fly, Func<stri
         var findings = new List<Finding>();
         foreach (var machine in machines)
         {
-            if (machine.State is "stopped" or "suspended" && machine.AutoStarts && machine.CrashExitCode is null && machines.Any(m => m.State == "started"))
+            if (machine.State is "stopped" or "suspended" && machine.AutoStarts && machine.CrashExitCode is null)
             {
-                // Auto-stop stopped it and Fly's proxy starts it on demand: not a failure while another serves.
+                // Auto-stop stopped it and Fly's proxy starts it on demand (the health checks above were answered): not a failure.
                 findings.Add(Finding.Info($"machine {machine.Id} is {machine.State} by auto-stop; the proxy starts it on a request (auto_start_machines)"));
             }
             else if (machine.State != "started")

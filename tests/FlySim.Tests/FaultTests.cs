@@ -50,7 +50,8 @@ public sealed class FaultTests
         sim.WriteFaults("""{"unhealthy_releases": [2]}""");
         TinyApp.Write(sim.AppDir, "v2");
 
-        var result = await sim.RunAsync("deploy", "--wait-timeout", "2s", "--strategy", "immediate");
+        // rolling (flyctl's default) waits for the checks; immediate would not (FlyctlBehaviourTests).
+        var result = await sim.RunAsync("deploy", "--wait-timeout", "2s", "--strategy", "rolling");
 
         Assert.Equal(1, result.ExitCode);
         Assert.Contains("release v2 is unhealthy", result.Stderr);
@@ -120,7 +121,8 @@ public sealed class FaultTests
         var result = await sim.RunAsync("deploy", "--wait-timeout", "30s");
 
         Assert.Equal(1, result.ExitCode);
-        Assert.StartsWith("Error: ", result.Stderr);
+        // The error is flyctl's last word; the build's text block ("image: ...") came before it on stderr.
+        Assert.StartsWith("Error: ", result.Stderr.TrimEnd().Split('\n')[^1]);
         var release = (await sim.ReleasesAsync())[0]!;
         Assert.Equal("complete", release["Status"]!.GetValue<string>());
         using var client = TinyApp.Client();

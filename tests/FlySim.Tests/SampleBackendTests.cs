@@ -21,7 +21,16 @@ public sealed class SampleBackendTests
         Assert.True(deploy.ExitCode == 0, deploy.ToString());
         var app = (await sim.RunAsync("status", "--json", "-c", config)).Json();
         using var client = TinyApp.Client();
+
+        // flyctl's immediate strategy returns before the machine answers: give it the time it takes to start.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
         var (status, body) = await TinyApp.GetAsync(client, app["AppURL"]!.GetValue<string>() + "/health");
+        while (status != HttpStatusCode.OK && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(200);
+            (status, body) = await TinyApp.GetAsync(client, app["AppURL"]!.GetValue<string>() + "/health");
+        }
+
         Assert.Equal(HttpStatusCode.OK, status);
         Assert.Contains("\"ok\"", body);
         Assert.Equal(512, app["Machines"]![0]!["config"]!["guest"]!["memory_mb"]!.GetValue<int>());

@@ -14,7 +14,17 @@ public sealed class StrategyTests
         var url = await sim.PublicUrlAsync() + "/version";
 
         TinyApp.Write(sim.AppDir, "v2");
-        var immediate = await PollDuringAsync(url, () => sim.DeployOkAsync("--strategy", "immediate"));
+        // flyctl's immediate strategy returns before the new machine answers: watch until it does.
+        var immediate = await PollDuringAsync(url, async () =>
+        {
+            await sim.DeployOkAsync("--strategy", "immediate");
+            using var client = TinyApp.Client();
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+            while ((await TinyApp.GetAsync(client, url)).Body != "v2" && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(100);
+            }
+        });
         Assert.True(immediate.Failures > 0, $"immediate: {immediate}");
         Assert.Contains("v2", immediate.Bodies);
 

@@ -162,6 +162,25 @@ public sealed class DeployBed : IAsyncDisposable
         {
             throw new InvalidOperationException("baseline deploy failed: " + result);
         }
+
+        // flyctl's immediate strategy returns before the machines answer: wait until they do.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (true)
+        {
+            var machines = (await Fly.JsonAsync("status", "--json", "-a", App))["Machines"]!.AsArray();
+            if (machines.Count > 0 && machines.All(m => (string?)m!["state"] == "started" &&
+                    m!["checks"]!.AsArray().Count > 0 && m["checks"]!.AsArray().All(c => (string?)c!["status"] == "passing")))
+            {
+                return;
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new InvalidOperationException("baseline release did not pass its checks within 60 s: " + machines.ToJsonString());
+            }
+
+            await Task.Delay(200);
+        }
     }
 
     /// <summary>What the public URL answers on /api/v1/health (version, revision, expected_revision...).</summary>

@@ -62,7 +62,7 @@ internal static class TinyApp
         CMD ["python3", "server.py", "--host", "0.0.0.0", "--port", "8000"]
         """;
 
-    public static void Write(string dir, string version, string? releaseCommand = null, int healthStatus = 200, string extraToml = "", string? crash = null)
+    public static void Write(string dir, string version, string? releaseCommand = null, int healthStatus = 200, string extraToml = "", string? crash = null, string httpService = "")
     {
         Directory.CreateDirectory(dir);
         File.WriteAllText(Path.Combine(dir, "server.py"), Server);
@@ -99,6 +99,7 @@ internal static class TinyApp
             {deploy}
             [http_service]
               internal_port = 8000
+              {httpService}
 
               [[http_service.checks]]
                 interval = 10000

@@ -198,6 +198,11 @@ internal static class DeployCommand
 
         await FinishReleaseAsync(store, appName, release, "complete", cancellationToken).ConfigureAwait(false);
         await MarkDeployedAsync(store, app, cancellationToken).ConfigureAwait(false);
+        if (Faults.IsTruthy(await Faults.TakeAsync(store, Faults.AutoStopAfterDeploy, cancellationToken).ConfigureAwait(false)))
+        {
+            await fleet.AutoStopAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         output.WriteLine("  Finished deploying");
         PrintVisit(output, app);
 

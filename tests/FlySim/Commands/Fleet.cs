@@ -137,6 +137,21 @@ internal sealed partial class Fleet(StateStore store, SupervisorClient superviso
         }
     }
 
+    /// <summary>Stops every started machine whose service has auto_stop_machines, as Fly's proxy does to an idle app (min_machines_running kept).</summary>
+    public async Task AutoStopAsync(CancellationToken cancellationToken)
+    {
+        var machines = Machines().Where(m => m.State == "started" && m.Spec.AutoStop != "off").ToList();
+        var keep = machines.Count == 0 ? 0 : machines.Max(m => m.Spec.MinMachinesRunning);
+        var doomed = machines.Skip(keep).ToList();
+        await StopInstancesAsync(doomed.Select(m => m.InstanceId), cancellationToken).ConfigureAwait(false);
+        foreach (var machine in doomed)
+        {
+            await SaveAsync(machine with { State = "stopped", ExitCode = null, RequestedStop = true, ExitedAt = DateTimeOffset.UtcNow, UpdatedAt = DateTimeOffset.UtcNow }, cancellationToken).ConfigureAwait(false);
+        }
+
+        await RouteAsync(cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>Points the public proxy at every started machine marked as serving.</summary>
     public async Task RouteAsync(CancellationToken cancellationToken)
     {
