@@ -27,7 +27,8 @@ public sealed class ConcurrencyTests
         sim.WriteFaults("""{"slow_build_seconds": 4}""");
         using var first = sim.StartInNewSession("deploy", "--wait-timeout", "60s");
         string? line;
-        while ((line = await first.StandardOutput.ReadLineAsync()) is not null && !line.Contains("Building image"))
+        // flyctl prints the build's text block on stderr.
+        while ((line = await first.StandardError.ReadLineAsync()) is not null && !line.Contains("Building image"))
         {
         }
 
@@ -35,7 +36,7 @@ public sealed class ConcurrencyTests
 
         Assert.Equal(1, second.ExitCode);
         Assert.Contains("Error: failed to acquire leases", second.Stderr);
-        await first.StandardOutput.ReadToEndAsync();
+        await Task.WhenAll(first.StandardOutput.ReadToEndAsync(), first.StandardError.ReadToEndAsync());
         await first.WaitForExitAsync();
         Assert.Equal(0, first.ExitCode);
         Assert.Single(await sim.ReleasesAsync());

@@ -55,7 +55,11 @@ internal static class DeployCommand
         }
 
         var configPath = FlyToml.ResolvePath(invocation.String("config"), workDir);
-        output.WriteLine("==> Verifying app config");
+
+        // Text blocks go to stderr (internal/render/render.go, NewTextBlock): "Verifying app config"
+        // (deploy.go) and the build's (deploy_build.go, internal/build/imgsrc/*: "Building image done",
+        // "Pushing image to fly", "Searching for image", "image found"). The deploy's progress is on stdout.
+        invocation.Err.WriteLine("==> Verifying app config");
         if (!File.Exists(configPath))
         {
             throw new FlyException($"failed loading app config from {configPath}: open {configPath}: no such file or directory");
@@ -63,9 +67,9 @@ internal static class DeployCommand
 
         var config = FlyToml.Load(configPath);
         var appName = context.AppName(config);
-        output.WriteLine($"Validating {configPath}");
-        output.WriteLine("✓ Configuration is valid");
-        output.WriteLine("--> Verified app config");
+        invocation.Err.WriteLine($"Validating {configPath}");
+        invocation.Err.WriteLine("✓ Configuration is valid");
+        invocation.Err.WriteLine("--> Verified app config");
         await context.PreflightAsync(cancellationToken).ConfigureAwait(false);
 
         var strategy = (invocation.String("strategy") ?? config.Strategy ?? "rolling").ToLowerInvariant();
@@ -251,7 +255,7 @@ internal static class DeployCommand
 
         var slow = ToDouble(await Faults.TakeAsync(store, Faults.SlowBuildSeconds, cancellationToken).ConfigureAwait(false));
         var failure = await Faults.TakeAsync(store, Faults.BuildFailure, cancellationToken).ConfigureAwait(false);
-        output.WriteLine(invocation.Bool("local-only") ? "==> Building image with Docker" : "Remote builder fly-builder-flysim ready");
+        block.WriteLine(invocation.Bool("local-only") ? "==> Building image with Docker" : "Remote builder fly-builder-flysim ready");
         if (slow > 0)
         {
             await Task.Delay(TimeSpan.FromSeconds(slow), cancellationToken).ConfigureAwait(false);
@@ -280,10 +284,10 @@ internal static class DeployCommand
         var label = invocation.String("image-label") is { Length: > 0 } imageLabel ? imageLabel : "deployment-" + Ids.Ulid();
         var built = $"{ImageStore.Registry}/{appName}:{label}";
         var image = await images.BuildAsync(appName, workDir, dockerfileText, built, cancellationToken).ConfigureAwait(false);
-        output.WriteLine("--> Building image done");
-        output.WriteLine("==> Pushing image to fly");
-        output.WriteLine($"{label}: digest: {image.Digest} size: {image.Size}");
-        output.WriteLine("--> Pushing image done");
+        block.WriteLine("--> Building image done");
+        block.WriteLine("==> Pushing image to fly");
+        block.WriteLine($"{label}: digest: {image.Digest} size: {image.Size}");
+        block.WriteLine("--> Pushing image done");
         block.WriteLine($"image: {built}");
         block.WriteLine($"image size: {FormatSize(image.Size)}");
         return (image, built);
