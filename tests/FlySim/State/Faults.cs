@@ -20,6 +20,7 @@ internal static class Faults
     public const string InjectLogs = "inject_logs";
     public const string ApiErrors = "api_errors";
     public const string Unauthenticated = "unauthenticated";
+    public const string LogsHang = "logs_hang";
 
     public static JsonObject Read(StateStore store)
     {
