@@ -14,7 +14,7 @@ namespace FlySim.Commands;
 /// </summary>
 internal static class LogsCommand
 {
-    /// <summary>polling.go's minWait: the pause before asking again after an empty page.</summary>
+    /// <summary>The pause before asking again after an empty page: polling.go's backoff(minWait) = 2 × 64 ms.</summary>
     public static readonly TimeSpan EmptyPagePause = TimeSpan.FromMilliseconds(128);
 
     /// <summary>The pause between pages while following (flyctl asks again at once; a little slack spares the CPU).</summary>
@@ -45,7 +45,7 @@ internal static class LogsCommand
         bool Wanted(LogEntry e) => (string.IsNullOrEmpty(machine) || e.Instance == machine) && (string.IsNullOrEmpty(region) || e.Region == region);
         var noTail = invocation.Bool("no-tail");
 
-        // polling.go Poll: ask for the page after the last one; an empty page waits minWait and asks
+        // polling.go Poll: ask for the page after the last one; an empty page waits 128 ms and asks
         // again, and only a page with entries reaches the NoTail return. So with --no-tail and nothing
         // (for this filter) in the log, flyctl polls until a line arrives: it does not end on its own.
         var read = 0;
