@@ -58,6 +58,14 @@ public static class FaultScenarios
             Act = VerifyEndsInBoundedTimeAsync,
             Says = ["error rate not measured", "did not finish within 20 s", "verify.logs_timeout", "The release is verified."],
         },
+        new("verify: logs that never end while the release is too slow")
+        {
+            // Diagnostics read the logs too: the timeout is written in logs.txt, and the rollback goes on.
+            Variants = ["next-release", "slow"],
+            Faults = new { logs_hang = true },
+            Act = LogsTimeoutInDiagnosticsAsync,
+            Says = ["error rate not measured", "over the 500 ms threshold", "Rollback complete"],
+        },
 
         // Killed runs, resumed.
         new("SIGKILL during Backup, then --resume") { Succeeds = true, Act = bed => KillThenResumeAsync(bed, "Backup", SlowPgDump), Says = ["Resuming run", "Clearing the stale deploy lock"] },
@@ -96,6 +104,20 @@ public static class FaultScenarios
         var value = double.Parse(percent, System.Globalization.CultureInfo.InvariantCulture);
         Assert.True(value is >= 2 and <= 12, $"error rate {value} %, expected about 5 % (one request in 20 logs an ERROR)\n{result}");
         Assert.True(int.Parse(journal.Output("Verify", "error_rate.errors")!, System.Globalization.CultureInfo.InvariantCulture) >= 1, result.ToString());
+
+        // Diagnostics keep the plain lines, without the color codes flyctl always prints.
+        var logs = File.ReadAllText(Path.Combine(journal.Directory, "diagnostics", "logs.txt"));
+        Assert.Contains("metrics push to statsd", logs);
+        Assert.DoesNotContain('\u001b', logs);
+        return result;
+    }
+
+    private static async Task<ProcessResult> LogsTimeoutInDiagnosticsAsync(DeployBed bed)
+    {
+        var result = await bed.BuildAsync("--target=Deploy", "--force");
+        var logs = File.ReadAllText(Path.Combine(BackupTests.OpenJournal(bed).Directory, "diagnostics", "logs.txt"));
+        Assert.Contains("could not be read", logs);
+        Assert.Contains("did not finish within 20 s", logs);
         return result;
     }
 
