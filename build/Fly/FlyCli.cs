@@ -59,29 +59,35 @@ public sealed class FlyCli
         return result.StandardOutput.Trim();
     }
 
-    public async Task<IReadOnlyList<FlyLogLine>> LogsAsync(CancellationToken cancellationToken = default)
-    {
-        var result = await ReadAsync(["logs", "--no-tail", "--json", "-a", App], cancellationToken);
-        var lines = new List<FlyLogLine>();
-        foreach (var line in result.OutputLines)
-        {
-            if (line.StartsWith('{'))
-            {
-                try
-                {
-                    if (JsonSerializer.Deserialize<FlyLogLine>(line, Json) is { } entry)
-                    {
-                        lines.Add(entry);
-                    }
-                }
-                catch (JsonException)
-                {
-                    lines.Add(new FlyLogLine(null, line, null, null, null));
-                }
-            }
-        }
+    /// <summary>
+    /// <c>flyctl logs --no-tail --json</c>, read as a stream of JSON values (<see cref="FlyLogStream"/>).
+    /// Bounded by <paramref name="deadline"/>, retries included: with --no-tail flyctl keeps polling
+    /// while Fly's log API returns empty pages (logs/polling.go), so the command may never end.
+    /// </summary>
+    /// <exception cref="CommandTimeoutException">flyctl logs did not finish within the deadline.</exception>
+    public async Task<FlyLogRead> LogsAsync(TimeSpan deadline, CancellationToken cancellationToken = default) =>
+        FlyLogStream.Parse(await ReadLogsAsync(["logs", "--no-tail", "--json", "-a", App], deadline, cancellationToken));
 
-        return lines;
+    /// <summary><c>flyctl logs --no-tail</c> as plain text, its color codes removed; bounded like <see cref="LogsAsync"/>.</summary>
+    public async Task<string> LogsTextAsync(TimeSpan deadline, CancellationToken cancellationToken = default) =>
+        FlyLogStream.StripColors(await ReadLogsAsync(["logs", "--no-tail", "-a", App], deadline, cancellationToken));
+
+    private async Task<string> ReadLogsAsync(IReadOnlyList<string> arguments, TimeSpan deadline, CancellationToken cancellationToken)
+    {
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        limit.CancelAfter(deadline);
+        try
+        {
+            var result = await _reads.ExecuteAsync(async token => await _runner.RunAsync(Read(arguments) with { Timeout = deadline }, token), limit.Token);
+            return result.StandardOutput;
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or CommandTimeoutException && !cancellationToken.IsCancellationRequested)
+        {
+            throw new CommandTimeoutException(
+                $"flyctl {string.Join(' ', arguments)} did not finish within {Settings.Durations.Human(deadline)} and was stopped " +
+                "(with --no-tail, flyctl polls until Fly's log API returns a line, so an empty or unanswering log never ends). " +
+                "Read the logs by hand (flyctl logs -a " + App + "); if the log API is only slow, raise verify.logs_timeout in deploy.toml.");
+        }
     }
 
     /// <summary>A read-only command's output as flyctl printed it (secrets masked), for diagnostics.</summary>

@@ -124,7 +124,7 @@ public sealed record FlyStatus(
     [property: JsonPropertyName("AppURL")] string? AppUrl,
     [property: JsonPropertyName("Machines")] IReadOnlyList<FlyMachine>? Machines);
 
-/// <summary>One line of <c>flyctl logs --no-tail --json</c>.</summary>
+/// <summary>One entry of <c>flyctl logs --no-tail --json</c> (logs/entry.go; flyctl prints it indented over many lines).</summary>
 public sealed record FlyLogLine(
     [property: JsonPropertyName("timestamp")] DateTimeOffset? Timestamp,
     [property: JsonPropertyName("message")] string? Message,

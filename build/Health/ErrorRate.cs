@@ -18,7 +18,7 @@ public sealed record ErrorRateResult(int Total, int Errors, double Percent, IRea
         : $"{Errors} error line{(Errors == 1 ? "" : "s")} in {Total} ({Percent:0.##} %)";
 }
 
-/// <summary>Runbook "Vérifier logs pour erreurs" and "Error rate &lt; 1%", over <c>flyctl logs --json</c> lines.</summary>
+/// <summary>Runbook "Vérifier logs pour erreurs" and "Error rate &lt; 1%", over the entries of <c>flyctl logs --json</c> (read by <see cref="Fly.FlyLogStream"/>).</summary>
 public static partial class ErrorRate
 {
     public const int MaxSamples = 10;

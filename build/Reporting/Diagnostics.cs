@@ -49,7 +49,8 @@ public static class Diagnostics
         await Save("releases.json", () => context.Fly.ReadRawAsync(["releases", "--json", "-a", app], cancellationToken));
         await Save("logs.txt", async () =>
         {
-            var lines = (await context.Fly.ReadRawAsync(["logs", "--no-tail", "-a", app], cancellationToken)).Split('\n');
+            // Bounded: flyctl logs --no-tail can poll forever; a timeout is recorded in the file and the collection goes on.
+            var lines = (await context.Fly.LogsTextAsync(context.Settings.Verify.LogsTimeout, cancellationToken)).Split('\n');
             return string.Join('\n', lines.TakeLast(LogLines));
         });
         await Save("secrets.txt", () => SecretNamesAsync(context, cancellationToken));

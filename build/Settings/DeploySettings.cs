@@ -58,7 +58,16 @@ public sealed record VerifySettings(
     double MemoryPercent,
     string? MetricsUrl,
     string MetricsTokenEnv,
-    IReadOnlyList<EndpointCheck> Endpoints);
+    IReadOnlyList<EndpointCheck> Endpoints)
+{
+    /// <summary>
+    /// The limit on each <c>flyctl logs --no-tail</c> call (Verify's error rate, diagnostics), retries
+    /// included: flyctl polls until Fly's log API returns a line, so it may never end on its own.
+    /// </summary>
+    public TimeSpan LogsTimeout { get; init; } = DefaultLogsTimeout;
+
+    public static readonly TimeSpan DefaultLogsTimeout = TimeSpan.FromSeconds(20);
+}
 
 public sealed record NotificationSettings(string WebhookEnv, IReadOnlyList<string> On);
 

@@ -161,7 +161,16 @@ public static class SettingsLoader
             verify.Number("memory_percent", 80, 1, 100),
             string.IsNullOrEmpty(metricsUrl) ? null : metricsUrl.TrimEnd('/'),
             metricsTokenEnv,
-            endpoints);
+            endpoints)
+        {
+            LogsTimeout = verify.Duration("logs_timeout", VerifySettings.DefaultLogsTimeout),
+        };
+        if (verifySettings.LogsTimeout < TimeSpan.FromSeconds(1) || verifySettings.LogsTimeout > TimeSpan.FromMinutes(10))
+        {
+            verify.Error("logs_timeout", $"'verify.logs_timeout' is {Durations.Human(verifySettings.LogsTimeout)}",
+                "use 1s to 10m: each flyctl logs call is stopped after it (flyctl logs --no-tail can poll forever)");
+        }
+
         verify.RejectUnknownKeys();
 
         var notifications = top.Section("notifications");

@@ -67,7 +67,7 @@ public sealed class Verify : DeployStep, IPlannedTask<DeployContext>
         }
 
         yield return $"{v.LatencySamples} requests: p95 under {v.LatencyP95.TotalMilliseconds:0} ms";
-        yield return $"flyctl logs --no-tail --json -a {context.Settings.App}: error lines under {v.ErrorRatePercent}% since the deploy";
+        yield return $"flyctl logs --no-tail --json -a {context.Settings.App}: error lines under {v.ErrorRatePercent}% since the deploy (stopped after {Settings.Durations.Human(v.LogsTimeout)}: then not measured, a warning)";
         yield return $"flyctl status --json -a {context.Settings.App}: every machine started, checks passing";
         yield return v.MetricsUrl is null
             ? "memory use: not measured (verify.metrics_url is not set)"

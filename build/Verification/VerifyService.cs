@@ -266,19 +266,28 @@ public sealed class VerifyService(DeploySettings settings, FlyCli fly, Func<stri
     private async Task<CheckResult> ErrorRateAsync(DateTimeOffset since, CancellationToken cancellationToken)
     {
         var started = DateTime.UtcNow;
-        IReadOnlyList<FlyLogLine> lines;
+        FlyLogRead read;
         try
         {
-            lines = await fly.LogsAsync(cancellationToken);
+            read = await fly.LogsAsync(settings.Verify.LogsTimeout, cancellationToken);
         }
-        catch (CommandFailedException ex)
+        catch (Exception ex) when (ex is CommandFailedException or CommandTimeoutException or ToolNotFoundException)
         {
-            return new CheckResult("Error rate", "logs unavailable", [Finding.Warn($"flyctl logs failed: {ex.Message.Split('\n')[0]}", "read them by hand: flyctl logs -a " + settings.App)], DateTime.UtcNow - started);
+            // Not measured is not a failed release: a warning, and Verify goes on to the machines.
+            return new CheckResult("Error rate", "not measured",
+                [Finding.Warn($"error rate not measured: {ex.Message.Split('\n')[0]}", $"read the logs by hand: flyctl logs --no-tail -a {settings.App}")],
+                DateTime.UtcNow - started);
         }
 
-        var result = ErrorRate.Analyze(lines, since);
+        var result = ErrorRate.Analyze(read.Entries, since);
         var limit = settings.Verify.ErrorRatePercent;
         var findings = new List<Finding>();
+        if (read.SkippedLines > 0)
+        {
+            findings.Add(Finding.Warn($"{read.SkippedLines} line(s) of flyctl logs --json output were not log entries and were not counted (first: {read.FirstSkipped})",
+                "check what flyctl prints (flyctl logs --no-tail --json -a " + settings.App + ") and its version (flyctl version)"));
+        }
+
         if (result.NoLogs)
         {
             findings.Add(Finding.Warn("no log lines since the deploy started: the error rate is unknown", "check flyctl logs -a " + settings.App));

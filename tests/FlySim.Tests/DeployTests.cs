@@ -247,7 +247,7 @@ public sealed class DeployTests
     }
 
     [Fact]
-    public async Task Logs_show_machine_output_in_flyctl_format_and_as_json_lines()
+    public async Task Logs_show_machine_output_in_flyctl_format_and_as_indented_json()
     {
         await using var sim = new Sim();
         TinyApp.Write(sim.AppDir, "v1");
@@ -257,8 +257,10 @@ public sealed class DeployTests
         var plain = await sim.RunAsync("logs", "--no-tail");
         var json = await sim.RunAsync("logs", "--no-tail", "--json", "--machine", machineId);
 
-        Assert.Matches($@"(?m)^\d{{4}}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{{3}}Z app\[{machineId}\] cdg \[info\] tiny app v1 listening on 127\.0\.0\.1:\d+$", plain.Stdout);
-        var first = JsonNode.Parse(json.Stdout.Split('\n')[0])!;
+        // internal/render/logs.go: faint RFC 3339 time, app[id], green region, colored [level], the message right after it.
+        Assert.Matches($@"(?m)^\e\[2m\d{{4}}-\d\d-\d\dT\d\d:\d\d:\d\dZ\e\[0m app\[{machineId}\] \e\[32mcdg\e\[0m \[\e\[34minfo\e\[0m\]tiny app v1 listening on 127\.0\.0\.1:\d+$", plain.Stdout);
+        Assert.StartsWith("{\n    \"level\": \"info\",\n", json.Stdout);
+        var first = json.JsonValues()[0];
         Assert.Equal(machineId, first["instance"]!.GetValue<string>());
         Assert.Equal("cdg", first["region"]!.GetValue<string>());
         Assert.Equal("info", first["level"]!.GetValue<string>());

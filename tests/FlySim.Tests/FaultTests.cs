@@ -165,10 +165,9 @@ public sealed class FaultTests
         await sim.DeployOkAsync();
 
         var logs = await sim.RunAsync("logs", "--no-tail");
-        Assert.Matches(@"app\[[0-9a-f]{14}\] cdg \[error\] ERROR sqlalchemy\.exc\.OperationalError: connection refused", logs.Stdout);
+        Assert.Matches(@"app\[[0-9a-f]{14}\] \e\[32mcdg\e\[0m \[\e\[31merror\e\[0m\]ERROR sqlalchemy\.exc\.OperationalError: connection refused", logs.Stdout);
         var json = await sim.RunAsync("logs", "--no-tail", "--json");
-        Assert.Contains(json.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonNode.Parse(l)!),
-            e => e["level"]!.GetValue<string>() == "error");
+        Assert.Contains(json.JsonValues(), e => e["level"]!.GetValue<string>() == "error");
     }
 
     [Fact]

@@ -282,6 +282,12 @@ if wants error-logs; then
     expect_match "requests log ERROR" "$(cat "$app_out")" "ERROR app.metrics metrics push to statsd .* failed"
     expect_eq "every request line is a 2xx" "$(grep ' app.request ' "$app_out" | grep -vc 'status=2')" "0"
   else ko "uvicorn serves error-logs" "$(cat "$app_err")"; stop_app; fi
+  if start_app "$d" DATABASE_URL="$DATABASE_URL" STATSD_FLUSH_EVERY=20; then
+    for _ in $(seq 1 40); do status_of "http://127.0.0.1:$app_port/health" >/dev/null; done
+    stop_app
+    reqs="$(grep -c ' app.request ' "$app_out")"; errs="$(grep -c 'ERROR app.metrics' "$app_out")"
+    expect_eq "STATSD_FLUSH_EVERY=20: one ERROR per 20 requests, the first included ($reqs requests)" "$errs" "$(( (reqs + 19) / 20 ))"
+  else ko "uvicorn serves error-logs with STATSD_FLUSH_EVERY=20" "$(cat "$app_err")"; stop_app; fi
 fi
 
 reset_db

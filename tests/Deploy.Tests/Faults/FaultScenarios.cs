@@ -46,6 +46,29 @@ public static class FaultScenarios
         // Verify.
         new("verify: the latency gate") { Variants = ["next-release", "slow"], Says = ["over the 500 ms threshold", "Rollback complete"] },
         new("verify: the error-rate gate") { Variants = ["next-release", "error-logs"], Says = ["metrics push to statsd", "Rollback complete"] },
+        new("verify: indented logs with a 5 % error rate fail the 1 % gate")
+        {
+            // flyctl logs --json prints each entry indented over many lines (render.JSON); one request in 20 logs an ERROR.
+            Variants = ["next-release", "error-logs"],
+            Arrange = bed => Edit(bed, () => bed.EditFlyToml(t => Replaced(t, "[env]\n", "[env]\n  STATSD_FLUSH_EVERY = \"20\"\n"))),
+            Act = ErrorRateNearFivePercentAsync,
+            Says = ["over the 1 % threshold", "metrics push to statsd", "Rollback complete"],
+        },
+        new("verify: logs that never end")
+        {
+            Succeeds = true,
+            Faults = new { logs_hang = true },
+            Act = VerifyEndsInBoundedTimeAsync,
+            Says = ["error rate not measured", "did not finish within 20 s", "verify.logs_timeout", "The release is verified."],
+        },
+        new("verify: logs that never end while the release is too slow")
+        {
+            // Diagnostics read the logs too: the timeout is written in logs.txt, and the rollback goes on.
+            Variants = ["next-release", "slow"],
+            Faults = new { logs_hang = true },
+            Act = LogsTimeoutInDiagnosticsAsync,
+            Says = ["error rate not measured", "over the 500 ms threshold", "Rollback complete"],
+        },
 
         // Killed runs, resumed.
         new("SIGKILL during Backup, then --resume") { Succeeds = true, Act = bed => KillThenResumeAsync(bed, "Backup", SlowPgDump), Says = ["Resuming run", "Clearing the stale deploy lock"] },
@@ -70,6 +93,47 @@ public static class FaultScenarios
         "release" or "verify" or "good" => "deploy",
         _ => "state",
     };
+
+    private static string Replaced(string text, string old, string replacement) =>
+        text.Contains(old, StringComparison.Ordinal) ? text.Replace(old, replacement, StringComparison.Ordinal) : throw new InvalidOperationException($"'{old}' is not in the file");
+
+    /// <summary>The run fails on the error rate, and the rate it measured is the one the logs hold (about 5 %), not ~0 % or ~50 %.</summary>
+    private static async Task<ProcessResult> ErrorRateNearFivePercentAsync(DeployBed bed)
+    {
+        var result = await bed.BuildAsync("--target=Deploy", "--force");
+        var journal = BackupTests.OpenJournal(bed);
+        var percent = journal.Output("Verify", "error_rate.percent");
+        Assert.True(percent is not null, "Verify recorded no error rate\n" + result);
+        var value = double.Parse(percent, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.True(value is >= 2 and <= 12, $"error rate {value} %, expected about 5 % (one request in 20 logs an ERROR)\n{result}");
+        Assert.True(int.Parse(journal.Output("Verify", "error_rate.errors")!, System.Globalization.CultureInfo.InvariantCulture) >= 1, result.ToString());
+
+        // Diagnostics keep the plain lines, without the color codes flyctl always prints.
+        var logs = File.ReadAllText(Path.Combine(journal.Directory, "diagnostics", "logs.txt"));
+        Assert.Contains("metrics push to statsd", logs);
+        Assert.DoesNotContain('\u001b', logs);
+        return result;
+    }
+
+    private static async Task<ProcessResult> LogsTimeoutInDiagnosticsAsync(DeployBed bed)
+    {
+        var result = await bed.BuildAsync("--target=Deploy", "--force");
+        var logs = File.ReadAllText(Path.Combine(BackupTests.OpenJournal(bed).Directory, "diagnostics", "logs.txt"));
+        Assert.Contains("could not be read", logs);
+        Assert.Contains("did not finish within 20 s", logs);
+        return result;
+    }
+
+    /// <summary>flyctl logs never ends; Verify still ends, soon after verify.logs_timeout (20 s), not at some later limit.</summary>
+    private static async Task<ProcessResult> VerifyEndsInBoundedTimeAsync(DeployBed bed)
+    {
+        var result = await bed.BuildAsync("--target=Deploy", "--force");
+        var verify = BackupTests.OpenJournal(bed).Data.Steps["Verify"];
+        Assert.True(verify.StartedAt is not null && verify.FinishedAt is not null, "Verify did not finish\n" + result);
+        var took = verify.FinishedAt!.Value - verify.StartedAt!.Value;
+        Assert.True(took < TimeSpan.FromSeconds(90), $"Verify took {took}\n{result}");
+        return result;
+    }
 
     private static Task Edit(DeployBed bed, Action change)
     {

@@ -33,6 +33,7 @@ public sealed class SettingsLoaderTests
         Assert.Equal(TimeSpan.FromMinutes(2), settings.Budgets.Deploy);
         Assert.Equal(TimeSpan.FromMilliseconds(500), settings.Verify.LatencyP95);
         Assert.Equal(1.0, settings.Verify.ErrorRatePercent);
+        Assert.Equal(TimeSpan.FromSeconds(20), settings.Verify.LogsTimeout);
         Assert.Equal(80, settings.Verify.MemoryPercent);
         Assert.Equal(["/health", "/api/v1/health"], settings.Verify.HealthPaths);
         Assert.Equal(Repo.Path("backend"), settings.BackendPath);
@@ -54,6 +55,7 @@ public sealed class SettingsLoaderTests
         Assert.Equal("python3 -m alembic", settings.Migrations.Command);
         Assert.Equal("python3 -m pytest -q", settings.Tests.Command);
         Assert.Equal(TimeSpan.FromMinutes(2), settings.Verify.Deadline);
+        Assert.Equal(TimeSpan.FromSeconds(20), settings.Verify.LogsTimeout);
         Assert.Equal(TimeSpan.FromHours(2), settings.Lock.Ttl);
         Assert.Empty(settings.Secrets.Required);
     }
@@ -83,6 +85,29 @@ public sealed class SettingsLoaderTests
         Assert.Equal($"backend-config/deploy.toml:{line}:1", error.Position.ToString());
         Assert.Equal("unknown key 'backup.kep'", error.Message);
         Assert.Equal("did you mean 'keep'?", error.Hint);
+    }
+
+    [Theory]
+    [InlineData("\"0s\"", "'verify.logs_timeout' is 0 ms")]
+    [InlineData("\"1h\"", "'verify.logs_timeout' is 1 h 0 min")]
+    [InlineData("\"soon\"", "'verify.logs_timeout' is not a duration")]
+    public void Logs_timeout_must_be_a_duration_from_1s_to_10m(string value, string message)
+    {
+        using var folder = new ConfigFolder();
+        folder.Edit("deploy.toml", t => t.Replace("logs_timeout = \"20s\"", "logs_timeout = " + value));
+
+        var error = Assert.Single(Fails(folder).Errors);
+
+        Assert.StartsWith(message, error.Message);
+    }
+
+    [Fact]
+    public void Logs_timeout_is_read_from_verify()
+    {
+        using var folder = new ConfigFolder();
+        folder.Edit("deploy.toml", t => t.Replace("logs_timeout = \"20s\"", "logs_timeout = \"45s\""));
+
+        Assert.Equal(TimeSpan.FromSeconds(45), Load(folder).Verify.LogsTimeout);
     }
 
     [Fact]

@@ -10,6 +10,19 @@ internal sealed record CliResult(int ExitCode, string Stdout, string Stderr)
 
     public JsonNode Json() => JsonNode.Parse(Stdout) ?? throw new InvalidOperationException("empty JSON output");
 
+    /// <summary>stdout as consecutive JSON values, whatever the whitespace between and inside them (flyctl logs --json).</summary>
+    public IReadOnlyList<JsonNode> JsonValues()
+    {
+        var values = new List<JsonNode>();
+        var reader = new System.Text.Json.Utf8JsonReader(Encoding.UTF8.GetBytes(Stdout), new System.Text.Json.JsonReaderOptions { AllowMultipleValues = true });
+        while (reader.Read())
+        {
+            values.Add(JsonNode.Parse(ref reader) ?? throw new InvalidOperationException("null in JSON output"));
+        }
+
+        return values;
+    }
+
     public override string ToString() => $"exit {ExitCode}\n--- stdout\n{Stdout}\n--- stderr\n{Stderr}";
 }
 

@@ -16,15 +16,138 @@ internal static class Render
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
-    private static readonly JsonSerializerOptions Compact = new()
-    {
-        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-    };
-
     public static void Json(TextWriter writer, JsonNode? node) => writer.WriteLine(node?.ToJsonString(Indented) ?? "null");
 
-    /// <summary>One JSON object per line, as <c>fly logs --json</c> streams them.</summary>
-    public static void JsonLine(TextWriter writer, JsonNode node) => writer.WriteLine(node.ToJsonString(Compact));
+    /// <summary>
+    /// One value as Go's <c>json.Encoder</c> with <c>SetIndent("", "    ")</c> writes it (flyctl's
+    /// <c>render.JSON</c>, internal/render/render.go): keys in the node's order, four-space indent,
+    /// <c>"key": value</c>, HTML-escaped strings, a newline after the value.
+    /// </summary>
+    public static void GoJson(TextWriter writer, JsonNode? node)
+    {
+        var builder = new StringBuilder();
+        AppendGo(builder, node, 0);
+        builder.Append('\n');
+        writer.Write(builder.ToString());
+    }
+
+    private static void AppendGo(StringBuilder builder, JsonNode? node, int depth)
+    {
+        switch (node)
+        {
+            case null:
+                builder.Append("null");
+                break;
+            case JsonObject obj when obj.Count == 0:
+                builder.Append("{}");
+                break;
+            case JsonObject obj:
+                builder.Append("{\n");
+                var first = true;
+                foreach (var (key, value) in obj)
+                {
+                    if (!first)
+                    {
+                        builder.Append(",\n");
+                    }
+
+                    first = false;
+                    builder.Append(' ', 4 * (depth + 1));
+                    AppendGoString(builder, key);
+                    builder.Append(": ");
+                    AppendGo(builder, value, depth + 1);
+                }
+
+                builder.Append('\n').Append(' ', 4 * depth).Append('}');
+                break;
+            case JsonArray array when array.Count == 0:
+                builder.Append("[]");
+                break;
+            case JsonArray array:
+                builder.Append("[\n");
+                for (var i = 0; i < array.Count; i++)
+                {
+                    if (i > 0)
+                    {
+                        builder.Append(",\n");
+                    }
+
+                    builder.Append(' ', 4 * (depth + 1));
+                    AppendGo(builder, array[i], depth + 1);
+                }
+
+                builder.Append('\n').Append(' ', 4 * depth).Append(']');
+                break;
+            case JsonValue value when value.GetValueKind() == JsonValueKind.String:
+                AppendGoString(builder, value.GetValue<string>());
+                break;
+            default:
+                builder.Append(node.ToJsonString());
+                break;
+        }
+    }
+
+    /// <summary>
+    /// A string as Go's encoding/json quotes it with HTML escaping on (the Encoder's default):
+    /// \" \\ \b \f \n \r \t, other control characters as \u00xx (lower-case hex), &lt; &gt; &amp; and
+    /// U+2028/U+2029 as \u escapes, invalid UTF-16 (a lone surrogate) as \ufffd; all else as is.
+    /// </summary>
+    public static void AppendGoString(StringBuilder builder, string text)
+    {
+        const string hex = "0123456789abcdef";
+        builder.Append('"');
+        for (var i = 0; i < text.Length; i++)
+        {
+            var c = text[i];
+            switch (c)
+            {
+                case '"':
+                    builder.Append("\\\"");
+                    break;
+                case '\\':
+                    builder.Append("\\\\");
+                    break;
+                case '\b':
+                    builder.Append("\\b");
+                    break;
+                case '\f':
+                    builder.Append("\\f");
+                    break;
+                case '\n':
+                    builder.Append("\\n");
+                    break;
+                case '\r':
+                    builder.Append("\\r");
+                    break;
+                case '\t':
+                    builder.Append("\\t");
+                    break;
+                case '<' or '>' or '&' or < ' ':
+                    builder.Append("\\u00").Append(hex[c >> 4]).Append(hex[c & 0xF]);
+                    break;
+                case '\u2028' or '\u2029':
+                    builder.Append("\\u202").Append(hex[c & 0xF]);
+                    break;
+                default:
+                    if (char.IsHighSurrogate(c) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
+                    {
+                        builder.Append(c).Append(text[++i]);
+                    }
+                    else if (char.IsSurrogate(c))
+                    {
+                        builder.Append("\\ufffd");
+                    }
+                    else
+                    {
+                        builder.Append(c);
+                    }
+
+                    break;
+            }
+        }
+
+        builder.Append('"');
+    }
 
     public static string Time(DateTimeOffset value) =>
         value.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);

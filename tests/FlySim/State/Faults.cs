@@ -20,6 +20,7 @@ internal static class Faults
     public const string InjectLogs = "inject_logs";
     public const string ApiErrors = "api_errors";
     public const string Unauthenticated = "unauthenticated";
+    public const string LogsHang = "logs_hang";
 
     /// <summary>One-shot: right after the next deploy, Fly's proxy auto-stops the machines of a service with auto_stop_machines (as an idle app's would be).</summary>
     public const string AutoStopAfterDeploy = "autostop_after_deploy";
