@@ -58,6 +58,21 @@ public sealed class SecretsCheck : IPreDeployCheck
             present.UnionWith(synced);
         }
 
+        if (settings.Secrets.Sync)
+        {
+            // Refused now rather than after Backup and Migrate: a value the sync would have to send but cannot send exactly.
+            var digests = secrets.ToDictionary(s => s.Name, s => s.Digest, StringComparer.Ordinal);
+            foreach (var name in settings.Secrets.All.Distinct(StringComparer.Ordinal).Where(n => n != settings.Database.UrlEnv))
+            {
+                if (context.Environment(name) is { Length: > 0 } value
+                    && !(digests.TryGetValue(name, out var digest) && Fly.SecretDigest.Matches(value, digest))
+                    && Fly.SecretImport.TryLine(name, value, settings.App, out var problem) is null)
+                {
+                    findings.Add(Finding.Fail($"the secrets sync cannot send {problem}"));
+                }
+            }
+        }
+
         var missing = settings.Secrets.Required.Where(n => !present.Contains(n)).ToList();
         var missingOptional = settings.Secrets.Optional.Where(n => !present.Contains(n)).ToList();
         if (missing.Count > 0)

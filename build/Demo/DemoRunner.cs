@@ -58,7 +58,7 @@ public sealed class DemoRunner(DeployContext context)
             context.Information("Creating the Fly app {0} in the flyctl simulator and importing its secrets (stdin, never on a command line)...", App);
             await RunAsync(layout.FlySimulator, ["apps", "create", App], work, environment, cancellationToken);
             await RunAsync(layout.FlySimulator, ["secrets", "import", "-a", App], work, environment, cancellationToken,
-                string.Join('\n', secrets.Select(s => $"{s.Key}=\"{s.Value}\"")) + "\n");
+                string.Join('\n', secrets.Select(s => Fly.SecretImport.TryLine(s.Key, s.Value, App, out var problem) ?? throw new InvalidOperationException(problem))) + "\n");
 
             try
             {

@@ -104,6 +104,7 @@ public sealed class FlyCli
             StandardInput = standardInput,
             SuccessCodes = successCodes ?? [0],
             OnOutput = onOutput,
+            ExplainExitCode = ExplainExitCode,
         }, cancellationToken);
 
     private async Task<T> ReadJsonAsync<T>(IReadOnlyList<string> arguments, CancellationToken cancellationToken)
@@ -125,5 +126,9 @@ public sealed class FlyCli
         DisplayName = "flyctl " + string.Join(' ', arguments.TakeWhile(a => !a.StartsWith('-'))),
         Stream = false,
         Timeout = TimeSpan.FromMinutes(2),
+        ExplainExitCode = ExplainExitCode,
     };
+
+    /// <summary>flyctl's own exit codes (126 deadline, 127 cancelled, 3 panic) spelled out in failure messages.</summary>
+    public string? ExplainExitCode(int exitCode) => FlyctlExitCodes.ExplainFor(Program, exitCode);
 }

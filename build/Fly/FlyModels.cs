@@ -6,7 +6,7 @@ namespace DeployBuild.Fly;
 public sealed record FlySecret(
     [property: JsonPropertyName("name")] string Name,
     [property: JsonPropertyName("digest")] string? Digest,
-    [property: JsonPropertyName("created_at")] string? CreatedAt);
+    [property: JsonPropertyName("status")] string? Status);
 
 public sealed record FlyUser(
     [property: JsonPropertyName("ID")] string? Id,

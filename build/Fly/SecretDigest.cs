@@ -4,8 +4,10 @@ using System.Text;
 namespace DeployBuild.Fly;
 
 /// <summary>
-/// Fly shows a digest of each secret, never its value. Fly's documentation gives the MD5 of the
-/// value (shown shortened by current flyctl), so a value here can be compared without reading Fly's.
+/// Fly shows a digest of each secret, never its value. The digest is computed by Fly's servers, not by
+/// flyctl (list.go passes it through): we assume the MD5 hex of the value's UTF-8 bytes, possibly
+/// shortened, so a value here can be compared without reading Fly's. The value compared is the exact
+/// one: <see cref="SecretImport"/> refuses what flyctl secrets import would not store exactly (CRLF).
 /// </summary>
 public static class SecretDigest
 {
@@ -14,10 +16,4 @@ public static class SecretDigest
     /// <summary>True when Fly's (possibly shortened) digest is this value's.</summary>
     public static bool Matches(string value, string? remote) =>
         !string.IsNullOrEmpty(remote) && Of(value).StartsWith(remote.ToLowerInvariant(), StringComparison.Ordinal);
-
-    /// <summary>One NAME=VALUE line of flyctl secrets import; quotes chosen so the value comes through whole.</summary>
-    public static string ImportLine(string name, string value) =>
-        value.Contains('\n', StringComparison.Ordinal) || value.Contains('"', StringComparison.Ordinal)
-            ? $"{name}=\"\"\"{value}\"\"\""
-            : $"{name}=\"{value}\"";
 }

@@ -22,6 +22,9 @@ public sealed record Command(string Program, IReadOnlyList<string> Arguments)
     /// <summary>Shown in messages instead of the program path (e.g. "alembic upgrade").</summary>
     public string? DisplayName { get; init; }
 
+    /// <summary>What a failing exit code means for this program (e.g. flyctl's 126/127), added to the failure message.</summary>
+    public Func<int, string?>? ExplainExitCode { get; init; }
+
     /// <summary>Called for each line of stdout and of stderr (already masked) as it arrives: flyctl, for one, prints progress on stderr.</summary>
     public Action<string>? OnOutput { get; init; }
 

@@ -94,7 +94,8 @@ public sealed class CommandRunner(ICakeLog log, SecretMasker masker)
         if (!command.SuccessCodes.Contains(exitCode))
         {
             throw new CommandFailedException(
-                $"'{display}' failed with exit code {exitCode}.{Environment.NewLine}Command: {commandLine}{Tail(outcome.StandardError.Length > 0 ? outcome.StandardError : outcome.StandardOutput)}",
+                $"'{display}' failed with exit code {exitCode}.{(command.ExplainExitCode?.Invoke(exitCode) is { } meaning ? " " + meaning : string.Empty)}" +
+                $"{Environment.NewLine}Command: {commandLine}{Tail(outcome.StandardError.Length > 0 ? outcome.StandardError : outcome.StandardOutput)}",
                 outcome);
         }
 

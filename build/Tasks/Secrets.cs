@@ -29,6 +29,7 @@ public sealed class Secrets : DeployStep, IChangesProduction, IPlannedTask<Deplo
         var remote = (await context.Fly.SecretsListAsync()).ToDictionary(s => s.Name, s => s.Digest, StringComparer.Ordinal);
         var rows = new List<(string Name, string State)>();
         var import = new StringBuilder();
+        var refused = new List<string>();
         foreach (var name in settings.Secrets.All.Distinct(StringComparer.Ordinal))
         {
             var value = Environment.GetEnvironmentVariable(name);
@@ -45,11 +46,18 @@ public sealed class Secrets : DeployStep, IChangesProduction, IPlannedTask<Deplo
             {
                 rows.Add((name, "unchanged"));
             }
-            else
+            else if (SecretImport.TryLine(name, value, settings.App, out var problem) is { } line)
             {
                 rows.Add((name, remote.ContainsKey(name) ? "changed" : "new"));
-                import.Append(SecretDigest.ImportLine(name, value)).Append('\n');
+                import.Append(line).Append('\n');
                 context.Masker.Add(value);
+            }
+            else
+            {
+                // Never sent in a form flyctl would store differently: refused by name, the value never shown.
+                context.Masker.Add(value);
+                rows.Add((name, "REFUSED: flyctl secrets import cannot send it exactly"));
+                refused.Add(problem!);
             }
         }
 
@@ -57,6 +65,14 @@ public sealed class Secrets : DeployStep, IChangesProduction, IPlannedTask<Deplo
         foreach (var (name, state) in rows)
         {
             context.Information("  {0}{1}", name.PadRight(width), state);
+        }
+
+        if (refused.Count > 0)
+        {
+            journal.Record(Name, "refused", string.Join(", ", rows.Where(r => r.State.StartsWith("REFUSED", StringComparison.Ordinal)).Select(r => r.Name)));
+            throw new InvalidOperationException(
+                $"{refused.Count} secret(s) cannot be sent exactly with flyctl secrets import, so none was sent:{Environment.NewLine}  " +
+                string.Join(Environment.NewLine + "  ", refused));
         }
 
         var sending = rows.Where(r => r.State is "changed" or "new").Select(r => r.Name).ToList();

@@ -20,12 +20,108 @@ public sealed class ParsingTests
     }
 
     [Fact]
-    public void Secrets_import_rejects_a_line_without_equals_without_quoting_it()
+    public void Secrets_import_rejects_a_line_without_equals_quoting_it_as_flyctl_does()
     {
-        var error = Assert.Throws<FlyException>(() => SecretsCommands.Parse("A=1\nsecret-value-without-name\n"));
+        // parser.go quotes the offending line and import.go wraps the error: a line the build mangles can
+        // put part of a value in flyctl's output, so the build must never write one.
+        var error = Assert.Throws<FlyException>(() => SecretsCommands.Parse("A=1\nno-equals-here\n"));
 
-        Assert.Contains("line 2", error.Message);
-        Assert.DoesNotContain("secret-value", error.Message);
+        Assert.Equal("Failed to parse secrets from stdin: Secrets must be provided as NAME=VALUE pairs (no-equals-here is invalid)", error.Message);
+    }
+
+    [Theory]
+    [InlineData("A=abc # note", "abc")] // even (0) quotes before '#': cut, then right-trimmed
+    [InlineData("A=\"abc # note\"", "abc # note")] // odd (1): kept, then unquoted
+    [InlineData("A='abc # note'", "'abc")] // single quotes do not count: cut, and no closing quote is left
+    [InlineData("A=\"a\"b#c\"", "\"a\"b")] // two quotes before '#': cut
+    [InlineData("A=#all comment", "")]
+    [InlineData("A=x#1#2", "x")] // only the first '#' is looked at
+    public void Secrets_import_cuts_an_inline_comment_when_the_text_before_holds_an_even_number_of_quotes(string line, string expected)
+    {
+        Assert.Equal(expected, SecretsCommands.Parse(line + "\n")["A"]);
+    }
+
+    [Fact]
+    public void Secrets_import_drops_one_carriage_return_per_line_as_bufio_scanner_does()
+    {
+        var parsed = SecretsCommands.Parse("A=one\r\nB=\"two\"\r\nC=\"\"\"x\r\ny\"\"\"\r\nD=z\r\r\nE=in\rside\r");
+
+        Assert.Equal("one", parsed["A"]);
+        Assert.Equal("two", parsed["B"]);
+        Assert.Equal("x\ny", parsed["C"]); // a CRLF value comes out LF
+        Assert.Equal("z\r", parsed["D"]); // only one \r per line
+        Assert.Equal("in\rside", parsed["E"]); // and only at the end of the line
+    }
+
+    [Fact]
+    public void Secrets_import_reads_a_single_line_triple_quoted_value_and_goes_on()
+    {
+        var parsed = SecretsCommands.Parse("A=\"\"\"x \"q\" y\"\"\"\nB=next\nC=\"\"\"\"\"\"\nD=\"\"\"\"\nend\"\"\"\n");
+
+        Assert.Equal("x \"q\" y", parsed["A"]);
+        Assert.Equal("next", parsed["B"]);
+        Assert.Equal("", parsed["C"]); // six quotes: an empty value
+        Assert.Equal("\"\nend", parsed["D"]); // four quotes are under six bytes: a multi-line value opens
+    }
+
+    [Fact]
+    public void Secrets_import_with_a_hash_in_a_triple_quoted_value_opens_a_multiline_value_that_swallows_the_next_lines()
+    {
+        // The audit's case: """a"b#c""" is cut at '#' (four quotes before it), leaving """a"b, which opens a
+        // multi-line value; B's line becomes part of it, and the value is never closed, so both are lost.
+        var parsed = SecretsCommands.Parse("A=\"\"\"a\"b#c\"\"\"\nB=kept?\n");
+
+        Assert.Empty(parsed);
+    }
+
+    [Fact]
+    public void Secrets_import_drops_an_unclosed_multiline_value_silently()
+    {
+        var parsed = SecretsCommands.Parse("A=ok\nB=\"\"\"first\n# not a comment here\n\nlast\n");
+
+        Assert.Equal(["A"], parsed.Keys);
+    }
+
+    [Fact]
+    public void Secrets_import_keeps_raw_lines_inside_a_multiline_value_and_closes_it_at_the_first_line_ending_with_triple_quotes()
+    {
+        var parsed = SecretsCommands.Parse("A=\"\"\"one # two\n# three\n\n  four\"\"\"\nB=after\n");
+
+        Assert.Equal("one # two\n# three\n\n  four", parsed["A"]);
+        Assert.Equal("after", parsed["B"]);
+    }
+
+    [Fact]
+    public void Secrets_import_stops_silently_at_a_line_over_64_KiB_keeping_what_came_before()
+    {
+        var fits = "B=" + new string('x', 65535 - 2);
+        var tooLong = "C=" + new string('x', 65536 - 2);
+
+        Assert.Equal(["A", "B", "D"], SecretsCommands.Parse($"A=1\n{fits}\nD=4\n").Keys.Order());
+        Assert.Equal(["A"], SecretsCommands.Parse($"A=1\n{tooLong}\nD=4\n").Keys);
+    }
+
+    [Theory]
+    [InlineData("A=\"")]
+    [InlineData("A='")]
+    [InlineData("A=' # a comment")]
+    public void Secrets_import_panics_on_a_value_that_is_a_lone_quote_as_flyctl_does(string line)
+    {
+        var panic = Assert.Throws<GoPanic>(() => SecretsCommands.Parse(line + "\n"));
+
+        Assert.Equal("runtime error: slice bounds out of range [1:0]", panic.Message);
+    }
+
+    [Fact]
+    public void Secrets_import_trims_leading_spaces_only_and_the_last_duplicate_wins()
+    {
+        var parsed = SecretsCommands.Parse("A=  x  \nB=\tx\n C =1\nC=2\nD=\"\"\nE='it''s'\n");
+
+        Assert.Equal("x  ", parsed["A"]);
+        Assert.Equal("\tx", parsed["B"]);
+        Assert.Equal("2", parsed["C"]);
+        Assert.Equal("", parsed["D"]);
+        Assert.Equal("it''s", parsed["E"]);
     }
 
     [Fact]

@@ -20,7 +20,7 @@ public sealed class SecretsTests
         var url = await sim.PublicUrlAsync();
 
         var stdin = $"# pushed by the deploy build\nSIM_TOKEN={TokenValue}\nSIM_QUOTED=\"with spaces\"\nSIM_KEY=\"\"\"{KeyLine1}\n{KeyLine2}\n-----END KEY-----\"\"\"\n";
-        var import = await sim.RunWithInputAsync(stdin, "secrets", "import", "--wait-timeout", "60s");
+        var import = await sim.RunWithInputAsync(stdin, "secrets", "import");
 
         Assert.True(import.ExitCode == 0, import.ToString());
         Assert.DoesNotContain(TokenValue, import.All);
@@ -34,7 +34,8 @@ public sealed class SecretsTests
         Assert.Equal(ExpectedDigest(TokenValue), token["digest"]!.GetValue<string>());
         Assert.Equal(ExpectedDigest("with spaces"), secrets.Single(s => s!["name"]!.GetValue<string>() == "SIM_QUOTED")!["digest"]!.GetValue<string>());
         Assert.Equal(ExpectedDigest($"{KeyLine1}\n{KeyLine2}\n-----END KEY-----"), secrets.Single(s => s!["name"]!.GetValue<string>() == "SIM_KEY")!["digest"]!.GetValue<string>());
-        Assert.Matches(@"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$", token["created_at"]!.GetValue<string>());
+        // list.go SecretWithStatus: exactly name, digest and status.
+        Assert.All(secrets, s => Assert.Equal(["name", "digest", "status"], s!.AsObject().Select(p => p.Key)));
         Assert.Equal("Deployed", token["status"]!.GetValue<string>());
 
         var table = await sim.RunAsync("secrets", "list");
@@ -78,7 +79,7 @@ public sealed class SecretsTests
         var env = JsonNode.Parse((await TinyApp.GetAsync(client, url + "/env")).Body)!;
         Assert.Equal(["SIM_A", "SIM_B"], env["secret_names"]!.AsArray().Select(n => n!.GetValue<string>()));
 
-        var unset = await sim.RunAsync("secrets", "unset", "SIM_A", "--wait-timeout", "60s");
+        var unset = await sim.RunAsync("secrets", "unset", "SIM_A");
         Assert.True(unset.ExitCode == 0, unset.ToString());
         env = JsonNode.Parse((await TinyApp.GetAsync(client, url + "/env")).Body)!;
         Assert.Equal(["SIM_B"], env["secret_names"]!.AsArray().Select(n => n!.GetValue<string>()));
@@ -95,6 +96,64 @@ public sealed class SecretsTests
         Assert.Equal(1, result.ExitCode);
         Assert.Contains("Error: Could not find App \"no-such-app\"", result.Stderr);
     }
+
+    [Fact]
+    public async Task Secrets_import_stores_a_crlf_value_without_its_carriage_returns()
+    {
+        await using var sim = new Sim();
+        Assert.Equal(0, (await sim.RunAsync("apps", "create", TinyApp.Name)).ExitCode);
+
+        var import = await sim.RunWithInputAsync("SIM_PLAIN=one\r\nSIM_PEM=\"\"\"line1\r\nline2\"\"\"\r\n", "secrets", "import", "-a", TinyApp.Name, "--stage");
+
+        Assert.True(import.ExitCode == 0, import.ToString());
+        var digests = await DigestsAsync(sim);
+        Assert.Equal(ExpectedDigest("one"), digests["SIM_PLAIN"]);
+        Assert.Equal(ExpectedDigest("line1\nline2"), digests["SIM_PEM"]);
+    }
+
+    [Fact]
+    public async Task Secrets_set_with_a_dash_reads_the_value_from_stdin_trimmed_and_keeps_its_inner_crlf()
+    {
+        await using var sim = new Sim();
+        Assert.Equal(0, (await sim.RunAsync("apps", "create", TinyApp.Name)).ExitCode);
+
+        var set = await sim.RunWithInputAsync("  line1\r\nline2 # not a comment\n", "secrets", "set", "SIM_PEM=-", "-a", TinyApp.Name, "--stage");
+
+        Assert.True(set.ExitCode == 0, set.ToString());
+        Assert.DoesNotContain("line1", set.All);
+        Assert.Equal(ExpectedDigest("line1\r\nline2 # not a comment"), (await DigestsAsync(sim))["SIM_PEM"]);
+
+        var tooBig = await sim.RunWithInputAsync(new string('x', 64 * 1024 + 1), "secrets", "set", "SIM_BIG=-", "-a", TinyApp.Name, "--stage");
+        Assert.Equal(1, tooBig.ExitCode);
+        Assert.Contains("Error: error reading stdin for 'SIM_BIG': Input exceeded max length of 65536 bytes", tooBig.Stderr);
+    }
+
+    [Fact]
+    public async Task Secrets_import_crashes_like_flyctl_on_a_lone_quote_and_refuses_flags_flyctl_lacks()
+    {
+        await using var sim = new Sim();
+        Assert.Equal(0, (await sim.RunAsync("apps", "create", TinyApp.Name)).ExitCode);
+
+        var panic = await sim.RunWithInputAsync("SIM_A=fine\nSIM_B=\"\n", "secrets", "import", "-a", TinyApp.Name, "--stage");
+
+        Assert.Equal(3, panic.ExitCode);
+        Assert.StartsWith("Oops, something went wrong! Could you try that again?", panic.Stdout);
+        Assert.Contains("slice bounds out of range [1:0]", panic.Stdout);
+        Assert.Empty((await DigestsAsync(sim)).Keys);
+
+        var empty = await sim.RunWithInputAsync("# only a comment\nSIM_C=\"\"\"never closed\n", "secrets", "import", "-a", TinyApp.Name, "--stage");
+        Assert.Equal(1, empty.ExitCode);
+        Assert.Contains("Error: requires at least one SECRET=VALUE pair", empty.Stderr);
+
+        // sharedFlags (secrets.go) has no --wait-timeout.
+        var flag = await sim.RunWithInputAsync("SIM_D=1\n", "secrets", "import", "-a", TinyApp.Name, "--wait-timeout", "60s");
+        Assert.Equal(1, flag.ExitCode);
+        Assert.Contains("unknown flag: --wait-timeout", flag.Stderr);
+    }
+
+    private static async Task<Dictionary<string, string>> DigestsAsync(Sim sim) =>
+        (await sim.RunAsync("secrets", "list", "--json", "-a", TinyApp.Name)).Json().AsArray()
+            .ToDictionary(s => s!["name"]!.GetValue<string>(), s => s!["digest"]!.GetValue<string>());
 
     private static string ExpectedDigest(string value) =>
         Convert.ToHexStringLower(MD5.HashData(Encoding.UTF8.GetBytes(value)))[..16];

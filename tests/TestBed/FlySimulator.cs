@@ -55,10 +55,9 @@ public sealed class FlySimulator : IAsyncDisposable
         await SucceedAsync("apps", "create", app);
         if (secrets.Count > 0)
         {
-            // Multi-line values go in triple quotes, as flyctl secrets import reads them.
-            var lines = string.Join('\n', secrets.Select(s => s.Value.Contains('\n', StringComparison.Ordinal)
-                ? $"{s.Key}=\"\"\"{s.Value}\"\"\""
-                : $"{s.Key}=\"{s.Value}\""));
+            // Written as the build writes them: lines flyctl's import parser reads back exactly.
+            var lines = string.Join('\n', secrets.Select(s => DeployBuild.Fly.SecretImport.TryLine(s.Key, s.Value, app, out var problem)
+                ?? throw new InvalidOperationException(problem)));
             await SucceedWithInputAsync(lines + "\n", "secrets", "import", "-a", app);
         }
     }

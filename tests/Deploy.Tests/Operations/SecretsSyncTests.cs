@@ -69,4 +69,46 @@ public sealed class SecretsSyncTests
             Assert.DoesNotContain(newJwt, File.ReadAllText(journal));
         }
     }
+
+    [Fact]
+    public async Task A_crlf_value_is_refused_by_name_before_anything_is_sent_and_the_named_fix_leaves_it_unchanged()
+    {
+        await using var bed = await DeployBed.CreateAsync();
+        var marker = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12));
+        var pem = $"-----BEGIN KEY-----\r\n{marker}\r\n-----END KEY-----";
+        bed.Environment["USDA_API_KEY"] = pem;
+        var jwtBefore = await DigestAsync(bed, "JWT_SECRET");
+        var jwt = bed.Secrets["JWT_SECRET"];
+        bed.Secrets["JWT_SECRET"] = "jwt-rotated-" + marker;
+
+        var result = await bed.BuildAsync("--target=Secrets");
+
+        Assert.True(result.ExitCode != 0, result.ToString());
+        Assert.Matches(@"USDA_API_KEY\s+REFUSED", result.Stdout);
+        Assert.Contains("USDA_API_KEY: its value has CRLF line endings", result.Output);
+        Assert.Contains($"printenv USDA_API_KEY | flyctl secrets set USDA_API_KEY=- -a {bed.App}", result.Output);
+        Assert.DoesNotContain(marker, result.Output);
+        Assert.Null(await DigestAsync(bed, "USDA_API_KEY"));
+        Assert.Equal(jwtBefore, await DigestAsync(bed, "JWT_SECRET")); // nothing sent, not even the value that could be
+        bed.Secrets["JWT_SECRET"] = jwt;
+
+        // With secrets.sync, Validate refuses it before Backup and Migrate change anything.
+        bed.EditDeployToml(toml => toml.Replace("optional = [\"USDA_API_KEY\"]", "optional = [\"USDA_API_KEY\"]\nsync = true"));
+        var validate = await bed.BuildAsync("--target=Validate");
+        Assert.True(validate.ExitCode != 0, validate.ToString());
+        Assert.Contains("the secrets sync cannot send USDA_API_KEY: its value has CRLF line endings", validate.Output);
+        Assert.DoesNotContain(marker, validate.Output);
+
+        // The fix it names: flyctl secrets set NAME=- keeps the inner CRLF; the build then finds it unchanged.
+        await bed.Fly.SucceedWithInputAsync(pem + "\n", "secrets", "set", "USDA_API_KEY=-", "-a", bed.App, "--stage");
+        var again = await bed.BuildAsync("--target=Secrets");
+
+        Assert.True(again.ExitCode == 0, again.ToString());
+        Assert.Matches(@"USDA_API_KEY\s+unchanged", again.Stdout);
+        Assert.DoesNotContain(marker, again.Output);
+    }
+
+    private static async Task<string?> DigestAsync(DeployBed bed, string name) =>
+        (string?)(await bed.Fly.JsonAsync("secrets", "list", "--json", "-a", bed.App)).AsArray()
+            .SingleOrDefault(s => (string?)s!["name"] == name)?["digest"];
 }

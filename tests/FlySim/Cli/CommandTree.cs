@@ -59,7 +59,7 @@ internal static class CommandTree
                     new CommandSpec
                     {
                         Name = "deploy", Usage = "[flags]", Short = "Deploy staged secrets for an application",
-                        Flags = SecretsCommands.ChangeFlags, MaxArgs = 0, Run = SecretsCommands.DeployAsync,
+                        Flags = SecretsCommands.DeployFlags, MaxArgs = 0, Run = SecretsCommands.DeployAsync,
                     },
                 ],
             },

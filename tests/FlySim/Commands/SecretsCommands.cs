@@ -2,7 +2,6 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
 using FlySim.Cli;
-using FlySim.Config;
 using FlySim.Output;
 using FlySim.State;
 
@@ -11,7 +10,11 @@ namespace FlySim.Commands;
 /// <summary><c>flyctl secrets list|set|import|unset|deploy</c>. Values are stored, never printed.</summary>
 internal static class SecretsCommands
 {
+    /// <summary>flyctl waits as long as the app's deployed [deploy] wait_timeout; the simulator keeps no deployed config, so 5m.</summary>
     private static readonly TimeSpan DefaultWait = TimeSpan.FromMinutes(5);
+
+    /// <summary>set.go: helpers.ReadStdin(64 * 1024) for a NAME=- value.</summary>
+    private const int MaxSetStdinBytes = 64 * 1024;
 
     public static readonly IReadOnlyList<FlagSpec> ListFlags =
     [
@@ -20,13 +23,26 @@ internal static class SecretsCommands
         new("json", 'j', IsBool: true, Description: "JSON output"),
     ];
 
+    /// <summary>
+    /// set, import and unset: sharedFlags of internal/command/secrets/secrets.go. They have no
+    /// --wait-timeout: the restart waits as long as the app's [deploy] wait_timeout, 5m by default.
+    /// </summary>
     public static readonly IReadOnlyList<FlagSpec> ChangeFlags =
     [
         new("app", 'a', Description: "Application name"),
         new("config", 'c', Description: "Path to application configuration file"),
-        new("stage", IsBool: true, Description: "Set secrets but skip deployment for machine apps"),
         new("detach", IsBool: true, Description: "Return immediately instead of monitoring deployment progress"),
-        new("wait-timeout", Description: "Time duration to wait for machines to become healthy (default 5m0s)"),
+        new("stage", IsBool: true, Description: "Set secrets but skip deployment for machine apps"),
+        new("dns-checks", IsBool: true, Description: "Perform DNS checks during deployment (default true)"),
+    ];
+
+    /// <summary>secrets deploy (internal/command/secrets/deploy.go): no --stage.</summary>
+    public static readonly IReadOnlyList<FlagSpec> DeployFlags =
+    [
+        new("app", 'a', Description: "Application name"),
+        new("config", 'c', Description: "Path to application configuration file"),
+        new("detach", IsBool: true, Description: "Return immediately instead of monitoring deployment progress"),
+        new("dns-checks", IsBool: true, Description: "Perform DNS checks during deployment (default true)"),
     ];
 
     /// <summary>
@@ -46,13 +62,12 @@ internal static class SecretsCommands
 
         if (invocation.Json)
         {
+            // list.go SecretWithStatus: name, digest, status and nothing else (no timestamps).
             Render.Json(invocation.Out, new JsonArray([.. secrets.Select(s => (JsonNode)new JsonObject
             {
                 ["name"] = s.Name,
                 ["digest"] = s.Digest,
                 ["status"] = Status(s),
-                ["created_at"] = Render.Time(s.CreatedAt),
-                ["updated_at"] = Render.Time(s.UpdatedAt),
             })]));
             return 0;
         }
@@ -70,42 +85,55 @@ internal static class SecretsCommands
         return 0;
     }
 
-    public static async Task<int> SetAsync(Invocation invocation, CancellationToken cancellationToken)
-    {
-        var values = new Dictionary<string, string>(StringComparer.Ordinal);
-        for (var i = 0; i < invocation.Args.Count; i++)
+    /// <summary>
+    /// set.go runSet: NAME=VALUE arguments split at the first '=' (cmdutil.ParseKVStringsToMap); a value
+    /// of <c>-</c> is read from stdin (helpers.ReadStdin: at most 64 KiB, whitespace-trimmed), which
+    /// must be piped.
+    /// </summary>
+    public static Task<int> SetAsync(Invocation invocation, CancellationToken cancellationToken) =>
+        ApplyAsync(invocation, async () =>
         {
-            var pair = invocation.Args[i];
-            var eq = pair.IndexOf('=');
-            if (eq <= 0)
+            var values = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var pair in invocation.Args)
             {
-                throw new FlyException($"Secrets must be provided as NAME=VALUE pairs (argument {i + 1} is invalid)");
+                var eq = pair.IndexOf('=', StringComparison.Ordinal);
+                if (eq < 0)
+                {
+                    throw new FlyException($"could not parse secrets: '{pair}': must be in the format NAME=VALUE");
+                }
+
+                values[pair[..eq]] = pair[(eq + 1)..];
             }
 
-            values[pair[..eq]] = pair[(eq + 1)..];
-        }
+            foreach (var name in values.Where(v => v.Value == "-").Select(v => v.Key).ToList())
+            {
+                if (!Console.IsInputRedirected)
+                {
+                    throw new FlyException($"secret `{name}` expects standard input but none provided");
+                }
 
-        if (values.Count == 0)
+                var text = await invocation.In.ReadToEndAsync(cancellationToken).ConfigureAwait(false);
+                if (Encoding.UTF8.GetByteCount(text) > MaxSetStdinBytes)
+                {
+                    throw new FlyException($"error reading stdin for '{name}': Input exceeded max length of {MaxSetStdinBytes} bytes");
+                }
+
+                values[name] = text.Trim();
+            }
+
+            return values.Count == 0 ? throw new FlyException("requires at least one SECRET=VALUE pair") : values;
+        }, [], cancellationToken);
+
+    /// <summary>import.go runImport: the app is looked up first, then stdin parsed as parser.go does (<see cref="SecretsParser"/>).</summary>
+    public static Task<int> ImportAsync(Invocation invocation, CancellationToken cancellationToken) =>
+        ApplyAsync(invocation, async () =>
         {
-            throw new FlyException("requires at least 1 arg(s), only received 0");
-        }
-
-        return await ApplyAsync(invocation, values, [], cancellationToken).ConfigureAwait(false);
-    }
-
-    public static async Task<int> ImportAsync(Invocation invocation, CancellationToken cancellationToken)
-    {
-        var values = Parse(await invocation.In.ReadToEndAsync(cancellationToken).ConfigureAwait(false));
-        if (values.Count == 0)
-        {
-            throw new FlyException("requires at least 1 secret on stdin as NAME=VALUE");
-        }
-
-        return await ApplyAsync(invocation, values, [], cancellationToken).ConfigureAwait(false);
-    }
+            var values = Parse(await invocation.In.ReadToEndAsync(cancellationToken).ConfigureAwait(false));
+            return values.Count == 0 ? throw new FlyException("requires at least one SECRET=VALUE pair") : values;
+        }, [], cancellationToken);
 
     public static Task<int> UnsetAsync(Invocation invocation, CancellationToken cancellationToken) =>
-        ApplyAsync(invocation, new Dictionary<string, string>(), invocation.Args, cancellationToken);
+        ApplyAsync(invocation, () => Task.FromResult<IReadOnlyDictionary<string, string>>(new Dictionary<string, string>()), invocation.Args, cancellationToken);
 
     public static async Task<int> DeployAsync(Invocation invocation, CancellationToken cancellationToken)
     {
@@ -117,82 +145,19 @@ internal static class SecretsCommands
             throw new FlyException($"no machines available to deploy secrets to for app {app.Name}; run `fly deploy` first");
         }
 
-        await DeploySecretsAsync(context, app, WaitTimeout(invocation), cancellationToken).ConfigureAwait(false);
+        await DeploySecretsAsync(context, app, DefaultWait, cancellationToken).ConfigureAwait(false);
         return 0;
     }
 
-    /// <summary>The parser of <c>fly secrets import</c>: NAME=VALUE lines, "quoted" values, """multi-line""" values, # comments.</summary>
-    public static Dictionary<string, string> Parse(string text)
-    {
-        var secrets = new Dictionary<string, string>(StringComparer.Ordinal);
-        string? multilineKey = null;
-        var multiline = new StringBuilder();
-        var lineNumber = 0;
-        foreach (var line in text.Replace("\r\n", "\n").Split('\n'))
-        {
-            lineNumber++;
-            if (multilineKey is not null)
-            {
-                if (line.EndsWith("\"\"\"", StringComparison.Ordinal))
-                {
-                    multiline.Append(line[..^3]);
-                    secrets[multilineKey] = multiline.ToString();
-                    multiline.Clear();
-                    multilineKey = null;
-                }
-                else
-                {
-                    multiline.Append(line).Append('\n');
-                }
+    /// <summary>The parser of <c>fly secrets import</c>, as flyctl's parser.go: see <see cref="SecretsParser"/>.</summary>
+    public static Dictionary<string, string> Parse(string text) => SecretsParser.Parse(text);
 
-                continue;
-            }
-
-            if (line.StartsWith('#') || line.Trim().Length == 0)
-            {
-                continue;
-            }
-
-            var eq = line.IndexOf('=');
-            if (eq < 0)
-            {
-                throw new FlyException($"Secrets must be provided as NAME=VALUE pairs (line {lineNumber} is invalid)");
-            }
-
-            var key = line[..eq].Trim();
-            var value = line[(eq + 1)..].TrimStart(' ');
-            if (value.StartsWith("\"\"\"", StringComparison.Ordinal))
-            {
-                multilineKey = key;
-                multiline.Append(value[3..]).Append('\n');
-            }
-            else
-            {
-                if (value.Length >= 2 && value.StartsWith('"') && value.EndsWith('"'))
-                {
-                    value = value[1..^1];
-                }
-
-                secrets[key] = value;
-            }
-        }
-
-        if (multilineKey is not null)
-        {
-            throw new FlyException($"unterminated multi-line value for secret {multilineKey}");
-        }
-
-        return secrets;
-    }
-
-    private static TimeSpan WaitTimeout(Invocation invocation) =>
-        invocation.String("wait-timeout") is { } text ? GoDuration.ParseFlag("wait-timeout", text) : DefaultWait;
-
-    private static async Task<int> ApplyAsync(Invocation invocation, IReadOnlyDictionary<string, string> set, IReadOnlyList<string> unset, CancellationToken cancellationToken)
+    private static async Task<int> ApplyAsync(Invocation invocation, Func<Task<IReadOnlyDictionary<string, string>>> read, IReadOnlyList<string> unset, CancellationToken cancellationToken)
     {
         var context = new CommandContext(invocation, StateStore.FromEnvironment());
         await context.PreflightAsync(cancellationToken).ConfigureAwait(false);
         var app = context.RequireApp();
+        var set = await read().ConfigureAwait(false);
         var store = context.Store;
         var stage = invocation.Bool("stage");
         var deployed = app.Deployed && store.ReadMachines(app.Name).Count > 0;
@@ -261,7 +226,7 @@ internal static class SecretsCommands
             invocation.Out.WriteLine("The --detach option isn't available for Machine apps");
         }
 
-        await DeploySecretsAsync(context, app, WaitTimeout(invocation), cancellationToken).ConfigureAwait(false);
+        await DeploySecretsAsync(context, app, DefaultWait, cancellationToken).ConfigureAwait(false);
         return 0;
     }
 
