@@ -102,7 +102,8 @@ public static class FlyDockerfile
 
     // internal/dockerfileurl: an http(s) URL with a host is a URL; anything else starting with http: or https: is a bad one.
     private static bool IsUrl(string value) =>
-        Uri.TryCreate(value, UriKind.Absolute, out var uri) && uri.Host.Length > 0
+        // Go's url.Parse gives a host only after "scheme://"; .NET's Uri would also read "https:/host" as one.
+        value.Contains("://", StringComparison.Ordinal) && Uri.TryCreate(value, UriKind.Absolute, out var uri) && uri.Host.Length > 0
         && (string.Equals(uri.Scheme, "http", StringComparison.OrdinalIgnoreCase) || string.Equals(uri.Scheme, "https", StringComparison.OrdinalIgnoreCase));
 
     private static bool LooksLikeUrl(string value)
