@@ -20,7 +20,7 @@ public sealed class DockerfileCheck : IPreDeployCheck
         var choice = FlyDockerfile.Resolve(settings.Fly, settings.BackendPath, settings.Validate.Dockerfile);
         if (choice.Problem is { } problem)
         {
-            return Done(problem.Outcome == CheckOutcome.Pass ? "not built from a local Dockerfile" : "not found", [problem]);
+            return Done(problem.Outcome == CheckOutcome.Pass ? "not built from a local Dockerfile" : $"{choice.Display}: not checked", [problem]);
         }
 
         var path = choice.Path!;
