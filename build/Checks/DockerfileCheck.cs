@@ -16,14 +16,15 @@ public sealed class DockerfileCheck : IPreDeployCheck
     {
         var started = DateTime.UtcNow;
         var settings = context.Settings;
-        var relative = settings.Fly.Dockerfile ?? settings.Validate.Dockerfile;
-        var path = Path.GetFullPath(relative, settings.BackendPath);
-        var display = Path.GetRelativePath(settings.BackendPath, path).Replace('\\', '/');
-        if (!File.Exists(path))
+        // The file flyctl will build: [build] dockerfile is relative to fly.toml's folder, not to the backend.
+        var choice = FlyDockerfile.Resolve(settings.Fly, settings.BackendPath, settings.Validate.Dockerfile);
+        if (choice.Problem is { } problem)
         {
-            return Done("missing", [Finding.Fail($"{display} not found in the backend folder",
-                "add the Dockerfile, or set validate.dockerfile in deploy.toml ([build] dockerfile in fly.toml)")]);
+            return Done(problem.Outcome == CheckOutcome.Pass ? "not built from a local Dockerfile" : $"{choice.Display}: not checked", [problem]);
         }
+
+        var path = choice.Path!;
+        var display = choice.Display;
 
         var findings = new List<Finding>();
         var dockerfile = Dockerfile.Parse(await File.ReadAllTextAsync(path, cancellationToken));

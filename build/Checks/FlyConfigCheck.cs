@@ -36,8 +36,8 @@ public sealed class FlyConfigCheck : IPreDeployCheck
     /// <summary>The paths the backend's ASGI app routes, from the module its Dockerfile CMD starts; null when unknown.</summary>
     private static async Task<IReadOnlyCollection<string>?> ServedPathsAsync(CheckContext context, List<Finding> notes, CancellationToken cancellationToken)
     {
-        var dockerfilePath = Path.GetFullPath(context.Settings.Fly.Dockerfile ?? context.Settings.Validate.Dockerfile, context.Settings.BackendPath);
-        if (!File.Exists(dockerfilePath) || Dockerfile.Parse(await File.ReadAllTextAsync(dockerfilePath, cancellationToken)).Command() is not { } command)
+        var dockerfilePath = FlyDockerfile.Resolve(context.Settings.Fly, context.Settings.BackendPath, context.Settings.Validate.Dockerfile).Path;
+        if (dockerfilePath is null || !File.Exists(dockerfilePath) || Dockerfile.Parse(await File.ReadAllTextAsync(dockerfilePath, cancellationToken)).Command() is not { } command)
         {
             return null;
         }

@@ -18,13 +18,23 @@ internal sealed record FlyTomlService(string Label, TomlMap Map, bool IsHttpServ
 }
 
 /// <summary>One health check, with the service it is attached to (none for top-level [checks]).</summary>
-internal sealed record FlyTomlCheck(string Label, TomlMap Map, FlyTomlService? Service, string? Type)
+internal sealed record FlyTomlCheck(string Label, TomlMap Map, FlyTomlService? Service, string? Type, string Name = "")
 {
     public ConfigPosition Position => Map.Position;
 
     public bool IsTopLevel => Service is null;
 
     public bool IsHttp => Type == "http";
+
+    /// <summary>
+    /// What a bare number means here: flyctl turns it into milliseconds for [[services.*_checks]] and [checks.*]
+    /// (appconfig patches.go), but leaves [[http_service.checks]] to fly-go's duration, which counts nanoseconds.
+    /// </summary>
+    public FlyBareNumber BareNumber => Service is { IsHttpService: true } ? FlyBareNumber.Nanoseconds : FlyBareNumber.Milliseconds;
+
+    public string BareNumberRule => BareNumber == FlyBareNumber.Nanoseconds
+        ? "a bare number counts nanoseconds under [[http_service.checks]]"
+        : "a bare number counts milliseconds here";
 }
 
 /// <summary>The PORT the app will see: a deploy-time value wins over [env], as secrets and -e do on Fly.</summary>
@@ -119,7 +129,7 @@ internal sealed class FlyTomlFile
             foreach (var (name, check) in named)
             {
                 var type = check.TryGet("type", out var typeNode, out _) && typeNode is TomlScalar { Value: string t } ? t : null;
-                file.Checks.Add(new FlyTomlCheck($"[checks.{name}]", check, Service: null, type));
+                file.Checks.Add(new FlyTomlCheck($"[checks.{name}]", check, Service: null, type, name));
             }
         }
 

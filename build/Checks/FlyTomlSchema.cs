@@ -25,7 +25,8 @@ internal enum FlyTomlShape
 /// flyctl rewrites a single table into a one-item array for some sections (services, ports, service checks,
 /// mounts, vm, metrics) before reading them; everywhere else a table where an array belongs is a read error.
 /// </param>
-internal sealed record FlyTomlField(FlyTomlShape Shape, FlyTomlSection? Section = null, bool SingleTableAccepted = false);
+/// <param name="StringAccepted">flyctl also converts a string written here (services.concurrency = "soft,hard").</param>
+internal sealed record FlyTomlField(FlyTomlShape Shape, FlyTomlSection? Section = null, bool SingleTableAccepted = false, bool StringAccepted = false);
 
 /// <summary>The keys one fly.toml table may hold, plus hints for keys people write that Fly does not read.</summary>
 internal sealed record FlyTomlSection(IReadOnlyDictionary<string, FlyTomlField> Fields, IReadOnlyDictionary<string, string>? Hints = null);
@@ -77,9 +78,14 @@ internal static class FlyTomlSchema
 
     private static readonly FlyTomlSection TcpCheck = Section(CheckTiming, hints: ServiceCheckHints);
 
+    // appconfig toplevelcheck.go ToplevelCheck: fly-go's MachineCheck has a kind, but fly.toml's check does not pass one on.
     private static readonly FlyTomlSection TopLevelCheck = Section(
-        ["port", "type", "kind", "processes", .. CheckTiming, .. HttpCheckFields],
-        new Dictionary<string, FlyTomlField> { ["headers"] = Free });
+        ["port", "type", "processes", .. CheckTiming, .. HttpCheckFields],
+        new Dictionary<string, FlyTomlField> { ["headers"] = Free },
+        new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["kind"] = "flyctl's [checks.<name>] has no kind (appconfig toplevelcheck.go), so it never reaches the machine: remove it",
+        });
 
     private static readonly FlyTomlSection MachineCheck = Section(["command", "image", "entrypoint", "kill_signal", "kill_timeout"]);
 
@@ -129,7 +135,8 @@ internal static class FlyTomlSchema
         new Dictionary<string, FlyTomlField>
         {
             ["ports"] = Tables(Port, singleAccepted: true),
-            ["concurrency"] = Table(Concurrency),
+            // flyctl also converts the old concurrency = "soft,hard" string (patches.go _patchService); the validator checks its form.
+            ["concurrency"] = new FlyTomlField(FlyTomlShape.Table, Concurrency, StringAccepted: true),
             ["tcp_checks"] = Tables(TcpCheck, singleAccepted: true),
             ["http_checks"] = Tables(HttpCheck, singleAccepted: true),
             ["machine_checks"] = Tables(MachineCheck),
@@ -142,23 +149,27 @@ internal static class FlyTomlSchema
         });
 
     private static readonly FlyTomlSection Compute = Section(
-        ["size", "memory", "memory_mb", "cpu_kind", "cpus", "gpus", "gpu_kind", "host_dedication_id", "kernel_args", "persist_rootfs", "processes"]);
+        ["size", "memory", "memory_mb", "max_memory_mb", "cpu_kind", "cpus", "gpus", "gpu_kind", "host_dedication_id", "kernel_args", "persist_rootfs", "processes"]);
 
     private static readonly FlyTomlSection Root = Section(
         ["app", "primary_region", "kill_signal", "kill_timeout", "swap_size_mb", "console_command", "host_dedication_id", "machine_config", "container"],
         new Dictionary<string, FlyTomlField>
         {
             ["experimental"] = Table(Section(
-                ["cmd", "entrypoint", "exec", "auto_rollback", "enable_consul", "enable_etcd", "lazy_load_images", "machine_config", "use_zstd",
+                ["cmd", "entrypoint", "exec", "auto_rollback", "enable_consul", "enable_etcd", "lazy_load_images", "machine_config",
                  // Older spellings flyctl still moves to their current place.
                  "kill_timeout", "metrics_port", "metrics_path"],
                 new Dictionary<string, FlyTomlField>
                 {
                     ["attached"] = Table(Section([], new Dictionary<string, FlyTomlField> { ["secrets"] = Table(Section([], new Dictionary<string, FlyTomlField> { ["export"] = Free })) })),
+                },
+                new Dictionary<string, string>(StringComparer.Ordinal)
+                {
+                    ["use_zstd"] = "flyctl does not read [experimental] use_zstd (appconfig config.go Experimental): did you mean compression = \"zstd\" in [build]?",
                 })),
             ["build"] = Table(Section(
-                ["builder", "buildpacks", "image", "builtin", "dockerfile", "ignorefile", "build-target", "build_target"],
-                new Dictionary<string, FlyTomlField> { ["args"] = Free, ["settings"] = Free })),
+                ["builder", "buildpacks", "image", "builtin", "dockerfile", "ignorefile", "build-target", "build_target", "compression", "compression_level"],
+                new Dictionary<string, FlyTomlField> { ["args"] = Free, ["settings"] = Free, ["compose"] = Table(Section(["file"])) })),
             ["deploy"] = Table(Section(
                 ["strategy", "max_unavailable", "wait_timeout", "release_command", "release_command_timeout", "seed_command"],
                 new Dictionary<string, FlyTomlField> { ["release_command_vm"] = Table(Compute) })),
@@ -235,6 +246,8 @@ internal static class FlyTomlSchema
                     yield return finding;
                 }
 
+                yield break;
+            case FlyTomlShape.Table when value is TomlScalar { Value: string } && field.StringAccepted:
                 yield break;
             case FlyTomlShape.Table when value is TomlList:
                 yield return WrongShape(keyPosition, $"[[{qualified}]] is an array of tables; flyctl expects one table here and rejects the file",

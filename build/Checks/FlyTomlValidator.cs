@@ -155,14 +155,18 @@ public static class FlyTomlValidator
             }
 
             var port = Integer(check.Map, "port");
-            if (port is null)
+            if (port is null && UncoveredGroups(file, check) is { Count: > 0 } groups)
             {
+                // flyctl takes the port from the group's [http_service] (appconfig machines.go), and fails the deploy without one.
+                var why = file.HttpService is { IsOrphanChecks: false }
+                    ? $"[http_service] does not serve process group {string.Join(", ", groups.Select(g => $"'{g}'"))}, so flyctl has no internal_port to take"
+                    : "flyctl takes a missing port from [http_service] internal_port, and this file has no [http_service]";
                 yield return Finding.Fail(
-                    $"{check.Label} has no port: a top-level check is not tied to a service, so it must name the port to probe",
-                    $"set port = {(ports.Count > 0 ? ports.Min().ToString(CultureInfo.InvariantCulture) : "<the app's port>")}",
+                    $"{check.Label} has no port and {why}: the deploy fails (\"Check '{check.Name}' for process group '{groups[0]}' has no port set and the group has no http_service to take it from\")",
+                    $"set port = {(ports.Count > 0 ? ports.Min().ToString(CultureInfo.InvariantCulture) : "<the app's port>")} in {check.Label}",
                     check.Position.ToString());
             }
-            else if (ports.Count > 0 && !ports.Contains(port.Value))
+            else if (port is not null && ports.Count > 0 && !ports.Contains(port.Value))
             {
                 check.Map.TryGet("port", out var portNode, out _);
                 yield return Finding.Warn(
@@ -171,6 +175,35 @@ public static class FlyTomlValidator
                     portNode.Position.ToString());
             }
         }
+    }
+
+    /// <summary>The port a top-level check probes: its own, else its group's [http_service] internal_port (appconfig machines.go).</summary>
+    private static long? TopLevelPort(FlyTomlFile file, FlyTomlCheck check) =>
+        Integer(check.Map, "port") ?? (UncoveredGroups(file, check).Count == 0 ? file.HttpService?.InternalPort : null);
+
+    /// <summary>The process groups of a top-level check that [http_service] does not serve (flyctl flattens per group).</summary>
+    private static List<string> UncoveredGroups(FlyTomlFile file, FlyTomlCheck check)
+    {
+        var groups = Groups(file, check.Map);
+        if (file.HttpService is not { IsOrphanChecks: false } http)
+        {
+            return groups;
+        }
+
+        var served = Groups(file, http.Map);
+        return groups.Where(g => !served.Contains(g)).ToList();
+    }
+
+    // A section without processes belongs to the default group: "app" when there is no [processes] or it holds app, else the first name.
+    private static List<string> Groups(FlyTomlFile file, TomlMap section)
+    {
+        if (section.TryGet("processes", out var node, out _) && node is TomlList list && list.Items.Count > 0)
+        {
+            return list.Items.OfType<TomlScalar>().Select(i => i.Value as string).OfType<string>().ToList();
+        }
+
+        var names = file.ProcessNames.Order(StringComparer.Ordinal).ToList();
+        return [names.Count == 0 || names.Contains("app") ? "app" : names[0]];
     }
 
     private static IEnumerable<Finding> CheckPaths(FlyTomlFile file, IReadOnlyCollection<string>? served)
@@ -189,7 +222,7 @@ public static class FlyTomlValidator
 
         foreach (var check in file.Checks.Where(c => c.IsHttp && c.Service is not { IsOrphanChecks: true }))
         {
-            var target = check.IsTopLevel ? Integer(check.Map, "port") : check.Service!.InternalPort;
+            var target = check.IsTopLevel ? TopLevelPort(file, check) : check.Service!.InternalPort;
             if (target is { } targetPort && appPorts.Count > 0 && !appPorts.Contains(targetPort))
             {
                 continue;
@@ -239,9 +272,11 @@ public static class FlyTomlValidator
 
     private static IEnumerable<Finding> CheckTiming(FlyTomlFile file)
     {
+        var second = TimeSpan.FromSeconds(1);
         foreach (var check in file.Checks.Where(c => c.Service is not { IsOrphanChecks: true }))
         {
-            var timing = new Dictionary<string, (TimeSpan Value, ConfigPosition Position, string Note)>(StringComparer.Ordinal);
+            var timing = new Dictionary<string, (TimeSpan Value, long Nanoseconds, ConfigPosition Position, string Note)>(StringComparer.Ordinal);
+            var unitSlips = new HashSet<string>(StringComparer.Ordinal);
             foreach (var key in new[] { "interval", "timeout", "grace_period" })
             {
                 if (!check.Map.TryGet(key, out var node, out _))
@@ -249,16 +284,33 @@ public static class FlyTomlValidator
                     continue;
                 }
 
-                if (CheckDuration(node) is { } value)
-                {
-                    // A bare number is the classic slip ("timeout = 2" meaning seconds): say how Fly reads it.
-                    timing[key] = (value, node.Position, node is TomlScalar { Value: long or double } ? " (a bare number counts milliseconds)" : string.Empty);
-                }
-                else
+                var read = FlyDurations.Read(node, check.BareNumber);
+                if (read.Error is not null || read.Nanoseconds is < 0)
                 {
                     yield return Finding.Fail(
-                        $"{check.Label} {key} is not a duration: flyctl cannot read the file",
-                        "write it like \"10s\", \"500ms\" or \"1m30s\" (a bare number counts milliseconds)",
+                        $"{check.Label} {key} is not a duration flyctl can read ({read.Error ?? "it is negative"})",
+                        $"write it like \"10s\", \"500ms\" or \"1m30s\" ({check.BareNumberRule})",
+                        node.Position.ToString());
+                    continue;
+                }
+
+                if (read.Nanoseconds is not { } ns)
+                {
+                    continue; // flyctl drops an empty string: the key is unset.
+                }
+
+                var value = TimeSpan.FromTicks(ns / 100);
+                var note = read.BareNumber ? $" ({check.BareNumberRule})" : string.Empty;
+                timing[key] = (value, ns, node.Position, note);
+
+                // A bare number under [[http_service.checks]] is nanoseconds: "interval = 10000" meant 10 s and is 10 µs.
+                if (read.BareNumber && check.BareNumber == FlyBareNumber.Nanoseconds && ns > 0 && value < second)
+                {
+                    unitSlips.Add(key);
+                    var written = node is TomlScalar { Value: long n } ? n : node is TomlScalar { Value: double d } ? (long)d : 0;
+                    yield return Finding.Fail(
+                        $"{check.Label} {key} = {TomlDocument.Describe(((TomlScalar)node).Value)} is {FlyDurations.Human(ns)}: a bare number under [[http_service.checks]] counts nanoseconds (fly-go's duration), not milliseconds as under [[services.http_checks]], so the check would not run at the pace written (Fly raises service check timings under 1 s to 1 s)",
+                        $"write it with a unit: {key} = \"{FlyDurations.Go(Intended(written))}\"",
                         node.Position.ToString());
                 }
             }
@@ -268,15 +320,15 @@ public static class FlyTomlValidator
                 if (timing.TryGetValue("interval", out var interval) && interval.Value < TimeSpan.FromSeconds(2))
                 {
                     yield return Finding.Fail(
-                        $"{check.Label} interval is {Durations.Human(interval.Value)}: flyctl rejects top-level checks more frequent than every 2 s",
-                        $"set interval = \"10s\" or more{interval.Note}",
+                        $"{check.Label} interval is {FlyDurations.Human(interval.Nanoseconds)}{interval.Note}: flyctl rejects top-level checks more frequent than every 2 s",
+                        "set interval = \"10s\" or more",
                         interval.Position.ToString());
                 }
 
                 if (timing.TryGetValue("timeout", out var tooLong) && tooLong.Value > TimeSpan.FromSeconds(60))
                 {
                     yield return Finding.Fail(
-                        $"{check.Label} timeout is {Durations.Human(tooLong.Value)}: flyctl rejects top-level check timeouts over 60 s",
+                        $"{check.Label} timeout is {FlyDurations.Human(tooLong.Nanoseconds)}{tooLong.Note}: flyctl rejects top-level check timeouts over 60 s",
                         "set timeout = \"5s\" or so: a health endpoint should answer in well under a second",
                         tooLong.Position.ToString());
                 }
@@ -285,7 +337,7 @@ public static class FlyTomlValidator
             {
                 foreach (var key in new[] { "interval", "grace_period" })
                 {
-                    if (!timing.TryGetValue(key, out var value))
+                    if (!timing.TryGetValue(key, out var value) || unitSlips.Contains(key))
                     {
                         continue;
                     }
@@ -293,14 +345,14 @@ public static class FlyTomlValidator
                     if (value.Value > TimeSpan.FromMinutes(1))
                     {
                         yield return Finding.Warn(
-                            $"{check.Label} {key} is {Durations.Human(value.Value)}: Fly lowers service check {key.Replace('_', ' ')}s above 1 minute to 1 minute",
+                            $"{check.Label} {key} is {FlyDurations.Human(value.Nanoseconds)}{value.Note}: Fly lowers service check {key.Replace('_', ' ')}s above 1 minute to 1 minute",
                             $"set {key} to 1 minute or less",
                             value.Position.ToString());
                     }
-                    else if (value.Value > TimeSpan.Zero && value.Value < TimeSpan.FromSeconds(1))
+                    else if (value.Nanoseconds > 0 && value.Value < second)
                     {
                         yield return Finding.Warn(
-                            $"{check.Label} {key} is {Durations.Human(value.Value)}{value.Note}: Fly raises service check {key.Replace('_', ' ')}s under 1 s to 1 s",
+                            $"{check.Label} {key} is {FlyDurations.Human(value.Nanoseconds)}{value.Note}: Fly raises service check {key.Replace('_', ' ')}s under 1 s to 1 s",
                             $"set {key} to at least 1 s, like {key} = \"10s\"",
                             value.Position.ToString());
                     }
@@ -309,7 +361,7 @@ public static class FlyTomlValidator
                 if (timing.TryGetValue("timeout", out var serviceTimeout) && serviceTimeout.Value > TimeSpan.FromMinutes(1))
                 {
                     yield return Finding.Warn(
-                        $"{check.Label} timeout is {Durations.Human(serviceTimeout.Value)}: Fly lowers service check timeouts above 1 minute to 1 minute",
+                        $"{check.Label} timeout is {FlyDurations.Human(serviceTimeout.Nanoseconds)}{serviceTimeout.Note}: Fly lowers service check timeouts above 1 minute to 1 minute",
                         "set timeout = \"5s\" or so: a health endpoint should answer in well under a second",
                         serviceTimeout.Position.ToString());
                 }
@@ -317,24 +369,28 @@ public static class FlyTomlValidator
 
             if (timing.TryGetValue("timeout", out var timeout))
             {
-                if (timeout.Value < TimeSpan.FromSeconds(1))
+                if (timeout.Value < second && !unitSlips.Contains("timeout"))
                 {
                     yield return Finding.Warn(
-                        $"{check.Label} timeout is {Durations.Human(timeout.Value)}{timeout.Note}: under 1 s any slow response counts as a failure{(check.IsTopLevel ? string.Empty : ", and Fly raises service check timeouts under 1 s to 1 s anyway")}",
+                        $"{check.Label} timeout is {FlyDurations.Human(timeout.Nanoseconds)}{timeout.Note}: under 1 s any slow response counts as a failure{(check.IsTopLevel ? string.Empty : ", and Fly raises service check timeouts under 1 s to 1 s anyway")}",
                         "set timeout = \"2s\" or more",
                         timeout.Position.ToString());
                 }
 
-                if (timing.TryGetValue("interval", out var every) && timeout.Value >= every.Value)
+                if (timing.TryGetValue("interval", out var every) && timeout.Nanoseconds >= every.Nanoseconds && !unitSlips.Overlaps(["timeout", "interval"]))
                 {
                     yield return Finding.Warn(
-                        $"{check.Label} timeout ({Durations.Human(timeout.Value)}) is not shorter than its interval ({Durations.Human(every.Value)}): a slow check is still running when the next one starts",
+                        $"{check.Label} timeout ({FlyDurations.Human(timeout.Nanoseconds)}) is not shorter than its interval ({FlyDurations.Human(every.Nanoseconds)}): a slow check is still running when the next one starts",
                         "make timeout shorter than interval, like timeout = \"2s\" with interval = \"10s\"",
                         timeout.Position.ToString());
                 }
             }
         }
     }
+
+    // What a bare number most likely meant: milliseconds when it is large (10000), seconds when small (10).
+    private static long Intended(long written) =>
+        written >= 100 ? written * 1_000_000 : written * 1_000_000_000;
 
     private static IEnumerable<Finding> Strategy(FlyTomlFile file, FlyTomlInput input)
     {
@@ -361,10 +417,19 @@ public static class FlyTomlValidator
                 where.ToString());
         }
 
-        if (strategy is "canary" or "bluegreen" && file.Mounts.Count > 0)
+        if (strategy == "canary" && file.Mounts.Count > 0)
         {
+            // appconfig validation.go validateDeploySection refuses canary with [mounts].
             yield return Finding.Fail(
-                $"strategy \"{strategy}\" (from {source}) cannot be used with volumes, and this file mounts one ([mounts] at {file.Mounts[0]}): a volume belongs to a single machine, and this strategy boots new machines beside the old ones",
+                $"strategy \"canary\" (from {source}) cannot be used with volumes, and this file mounts one ([mounts] at {file.Mounts[0]}): flyctl rejects canary deployments with mounted volumes",
+                "use strategy \"rolling\" or \"immediate\" for an app with [mounts]",
+                where.ToString());
+        }
+        else if (strategy == "bluegreen" && file.Mounts.Count > 0)
+        {
+            // flyctl itself does not refuse it (validation.go only names canary); what happens next is Fly's API's call.
+            yield return Finding.Warn(
+                $"strategy \"bluegreen\" (from {source}) with volumes ([mounts] at {file.Mounts[0]}): flyctl does not refuse it, but it creates each green machine beside its blue one with the same mount, and a volume is attached to one machine at a time, so Fly may refuse the green machines (decided by Fly's servers, not by flyctl)",
                 "use strategy \"rolling\" or \"immediate\" for an app with [mounts]",
                 where.ToString());
         }
@@ -427,8 +492,8 @@ public static class FlyTomlValidator
         {
             if (vm.TryGet("size", out var sizeNode, out _) && sizeNode is TomlScalar { Value: string size } && !MachinePresets.Contains(size))
             {
-                yield return Finding.Warn(
-                    $"[[vm]] size \"{size}\" is not a Fly machine preset: flyctl refuses unknown sizes",
+                yield return Finding.Fail(
+                    $"[[vm]] size \"{size}\" is not a Fly machine preset: flyctl cannot build the machine config and the deploy fails (\"'{size}' is an invalid machine size\")",
                     $"use one of {string.Join(", ", MachinePresets)} (fly platform vm-sizes lists them)",
                     sizeNode.Position.ToString());
             }
@@ -437,8 +502,10 @@ public static class FlyTomlValidator
 
     private static readonly string[] MachinePresets =
     [
-        "shared-cpu-1x", "shared-cpu-2x", "shared-cpu-4x", "shared-cpu-8x",
-        "performance-1x", "performance-2x", "performance-4x", "performance-8x", "performance-16x",
+        // fly-go machine_types.go MachinePresets.
+        "shared-cpu-1x", "shared-cpu-2x", "shared-cpu-4x", "shared-cpu-6x", "shared-cpu-8x",
+        "performance-1x", "performance-2x", "performance-4x", "performance-6x", "performance-8x",
+        "performance-10x", "performance-12x", "performance-14x", "performance-16x",
         "a10", "a100-40gb", "a100-80gb", "l40s",
     ];
 
@@ -473,11 +540,12 @@ public static class FlyTomlValidator
 
         foreach (var (name, keyPosition, value) in env.Entries)
         {
-            if (name.StartsWith("FLY_", StringComparison.Ordinal))
+            // flyctl passes [env] through as it is (appconfig machines.go), FLY_ names included, then sets FLY_PROCESS_GROUP itself.
+            if (name == "FLY_PROCESS_GROUP")
             {
-                yield return Finding.Fail(
-                    $"[env] {name}: names starting with FLY_ are reserved for the runtime environment Fly sets on every machine",
-                    $"rename {name} (drop the FLY_ prefix)",
+                yield return Finding.Warn(
+                    $"[env] {name}: flyctl overwrites it with the machine's process group, so this value never reaches the app",
+                    $"remove {name} from [env], or give the variable another name",
                     keyPosition.ToString());
             }
             else if (LooksSecret(name))
@@ -584,6 +652,38 @@ public static class FlyTomlValidator
             }
         }
 
+        if (file.Build is { } compressed)
+        {
+            // appconfig validation.go validateCompression, with flag/validation/compression.go's rules.
+            if (compressed.TryGet("compression", out var compression, out _) && compression is TomlScalar { Value: string algorithm } && algorithm is not ("" or "gzip" or "zstd"))
+            {
+                yield return Finding.Fail(
+                    $"[build] compression \"{algorithm}\" is not one flyctl knows: it rejects the file",
+                    "use compression = \"gzip\" or \"zstd\", or remove it",
+                    compression.Position.ToString());
+            }
+
+            if (compressed.TryGet("compression_level", out var level, out _) && level is TomlScalar { Value: long n } && n is < 0 or > 9)
+            {
+                yield return Finding.Fail(
+                    $"[build] compression_level {n} is out of range: flyctl accepts 0 to 9 and rejects the file",
+                    "set compression_level between 0 and 9, or remove it",
+                    level.Position.ToString());
+            }
+        }
+
+        foreach (var service in file.Services.Where(s => !s.IsHttpService && !s.IsOrphanChecks))
+        {
+            // The old "soft,hard" string: flyctl converts it to a requests limit (patches.go _patchService), or refuses the file.
+            if (service.Map.TryGet("concurrency", out var concurrency, out _) && concurrency is TomlScalar { Value: string limits } && LegacyConcurrency(limits) is null)
+            {
+                yield return Finding.Fail(
+                    $"{service.Label} concurrency = \"{limits}\": flyctl reads a string here only as \"soft,hard\" (two integers, no spaces) and rejects the file",
+                    $"write a [services.concurrency] table: type = \"requests\", soft_limit = 20, hard_limit = 25",
+                    concurrency.Position.ToString());
+            }
+        }
+
         foreach (var restart in file.Restarts)
         {
             if (restart.TryGet("policy", out var policy, out _) && policy is TomlScalar { Value: string value } && value is not ("always" or "never" or "on-failure"))
@@ -595,12 +695,24 @@ public static class FlyTomlValidator
             }
         }
 
-        if (file.Document.TryGet("kill_timeout", out var killTimeout, out _) && KillTimeout(killTimeout) is { } timeout && timeout > TimeSpan.FromSeconds(300))
+        if (file.Document.TryGet("kill_timeout", out var killTimeout, out _))
         {
-            yield return Finding.Warn(
-                $"kill_timeout is {Durations.Human(timeout)}: Fly waits at most 300 s (5 min) before it forces a machine down",
-                "set kill_timeout to 300 or less (a bare number counts seconds)",
-                killTimeout.Position.ToString());
+            // flyctl turns a bare number into seconds here (patches.go patchTopFields), then reads a Go duration.
+            var read = FlyDurations.Read(killTimeout, FlyBareNumber.Seconds);
+            if (read.Error is not null)
+            {
+                yield return Finding.Fail(
+                    $"kill_timeout is not a duration flyctl can read ({read.Error})",
+                    "write it like kill_timeout = \"30s\" (a bare number counts seconds here)",
+                    killTimeout.Position.ToString());
+            }
+            else if (read.TimeSpan is { } timeout && timeout > TimeSpan.FromSeconds(300))
+            {
+                yield return Finding.Warn(
+                    $"kill_timeout is {Durations.Human(timeout)}: Fly waits at most 300 s (5 min) before it forces a machine down",
+                    "set kill_timeout to 300 or less (a bare number counts seconds)",
+                    killTimeout.Position.ToString());
+            }
         }
 
         if (file.Document.TryGet("kill_signal", out var signal, out _) && signal is TomlScalar { Value: string name }
@@ -616,37 +728,46 @@ public static class FlyTomlValidator
         {
             foreach (var key in new[] { "wait_timeout", "release_command_timeout" })
             {
-                if (deploy.TryGet(key, out var node, out _) && node is TomlScalar { Value: long or double })
+                if (!deploy.TryGet(key, out var node, out _))
                 {
-                    yield return Finding.Warn(
-                        $"[deploy] {key} is a bare number: flyctl reads a number here as nanoseconds, not seconds",
+                    continue;
+                }
+
+                // fly-go's duration, not patched by flyctl: a bare number counts nanoseconds.
+                var read = FlyDurations.Read(node, FlyBareNumber.Nanoseconds);
+                if (read.Error is not null)
+                {
+                    yield return Finding.Fail(
+                        $"[deploy] {key} is not a duration flyctl can read ({read.Error})",
                         $"write it with a unit, like {key} = \"10m\"",
+                        node.Position.ToString());
+                }
+                else if (read.BareNumber && read.Nanoseconds is { } ns)
+                {
+                    var written = node is TomlScalar { Value: long n } ? n : node is TomlScalar { Value: double d } ? (long)d : 0;
+                    yield return Finding.Warn(
+                        $"[deploy] {key} is a bare number ({written}): flyctl reads a number here as nanoseconds, so it is {FlyDurations.Human(ns)}, not {written} seconds",
+                        $"write it with a unit, like {key} = \"{FlyDurations.Go(Math.Max(1, written) * 1_000_000_000)}\"",
                         node.Position.ToString());
                 }
             }
         }
     }
 
-    // Check durations: flyctl turns a bare number into milliseconds before parsing a Go duration string.
-    private static TimeSpan? CheckDuration(TomlNode node) => node switch
+    /// <summary>"20,25" as flyctl splits it (strings.Cut at the first comma, strconv.Atoi on each side); null when it cannot.</summary>
+    internal static (int Soft, int Hard)? LegacyConcurrency(string text)
     {
-        TomlScalar { Value: long ms } when ms >= 0 => TimeSpan.FromMilliseconds(ms),
-        TomlScalar { Value: double ms } when ms >= 0 && double.IsFinite(ms) => TimeSpan.FromMilliseconds(ms),
-        TomlScalar { Value: string text } when Durations.TryParse(text, out var parsed) && !IsBareNumber(text) => parsed,
-        _ => null,
-    };
+        var comma = text.IndexOf(',', StringComparison.Ordinal);
+        return comma >= 0 && GoAtoi(text[..comma]) is { } soft && GoAtoi(text[(comma + 1)..]) is { } hard ? (soft, hard) : null;
+    }
 
-    // kill_timeout: a bare number counts seconds.
-    private static TimeSpan? KillTimeout(TomlNode node) => node switch
+    // strconv.Atoi: an optional sign and ASCII digits, nothing else (no spaces).
+    private static int? GoAtoi(string text)
     {
-        TomlScalar { Value: long seconds } when seconds >= 0 => TimeSpan.FromSeconds(seconds),
-        TomlScalar { Value: string text } when Durations.TryParse(text, out var parsed) => parsed,
-        _ => null,
-    };
-
-    // Go's time.ParseDuration refuses "10" without a unit, though our own parser reads it as seconds.
-    private static bool IsBareNumber(string text) =>
-        double.TryParse(text.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out var number) && number != 0;
+        var digits = text.Length > 0 && text[0] is '+' or '-' ? text[1..] : text;
+        return digits.Length > 0 && digits.All(char.IsAsciiDigit)
+            && int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value) ? value : null;
+    }
 
     internal static long? Integer(TomlMap map, string key) =>
         map.TryGet(key, out var node, out _) && node is TomlScalar { Value: long value } ? value : null;

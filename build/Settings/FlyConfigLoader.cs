@@ -39,7 +39,7 @@ public static partial class FlyConfigLoader
             internalPort = (int)http.Integer("internal_port", 8080, 1, 65535);
             autoStop = AutoStop(http);
             minRunning = http.Has("min_machines_running") ? http.Integer("min_machines_running", 0, 0, 1000) : null;
-            checks.AddRange(http.Sections("checks").Select(HttpCheck));
+            checks.AddRange(http.Sections("checks").Select(c => HttpCheck(c, FlyBareNumber.Nanoseconds)));
         }
 
         if (document.TryGet("services", out var services, out _) && services is TomlList)
@@ -53,7 +53,7 @@ public static partial class FlyConfigLoader
                     minRunning = service.Has("min_machines_running") ? service.Integer("min_machines_running", 0, 0, 1000) : null;
                 }
 
-                checks.AddRange(service.Sections("http_checks").Select(HttpCheck));
+                checks.AddRange(service.Sections("http_checks").Select(c => HttpCheck(c, FlyBareNumber.Milliseconds)));
             }
         }
 
@@ -63,7 +63,7 @@ public static partial class FlyConfigLoader
             {
                 if (node is TomlMap check && check.TryGet("type", out var type, out _) && type is TomlScalar { Value: "http" })
                 {
-                    checks.Add(HttpCheck(new ConfigReader(check, $"checks.{name}", errors)));
+                    checks.Add(HttpCheck(new ConfigReader(check, $"checks.{name}", errors), FlyBareNumber.Milliseconds));
                 }
             }
         }
@@ -85,13 +85,26 @@ public static partial class FlyConfigLoader
             internalPort, checks, vm, autoStop, minRunning, document);
     }
 
-    private static FlyHttpCheck HttpCheck(ConfigReader check) => new(
+    // A bare number is nanoseconds under [[http_service.checks]] and milliseconds under [[services.http_checks]]
+    // and [checks.*] (flyctl patches only those two); strings are Go durations.
+    private static FlyHttpCheck HttpCheck(ConfigReader check, FlyBareNumber bare) => new(
         check.String("path", "/"),
         check.String("method", "GET").ToUpperInvariant(),
-        check.Duration("timeout", TimeSpan.FromSeconds(2), TimeSpan.FromMilliseconds(1)),
-        check.Duration("grace_period", TimeSpan.Zero, TimeSpan.FromMilliseconds(1)),
-        check.Duration("interval", TimeSpan.FromSeconds(15), TimeSpan.FromMilliseconds(1)),
+        CheckDuration(check, "timeout", TimeSpan.FromSeconds(2), bare),
+        CheckDuration(check, "grace_period", TimeSpan.Zero, bare),
+        CheckDuration(check, "interval", TimeSpan.FromSeconds(15), bare),
         check.Position);
+
+    private static TimeSpan CheckDuration(ConfigReader check, string key, TimeSpan fallback, FlyBareNumber bare)
+    {
+        if (check.Raw(key) is not { } node)
+        {
+            return fallback;
+        }
+
+        // A value flyctl cannot read is Validate's to report (with its place and the fix); here it keeps the default.
+        return FlyDurations.Read(node, bare) is { Error: null, TimeSpan: { } value } ? value : fallback;
+    }
 
     // auto_stop_machines is a boolean in older fly.toml files and "off"/"stop"/"suspend" in newer ones.
     private static bool AutoStop(ConfigReader service)

@@ -60,7 +60,10 @@ public sealed class Validate : DeployStep, IPlannedTask<DeployContext>
         yield return $"in {backend}: {s.Tests.Command}";
         yield return $"in {backend}: {s.Validate.Python} -m py_compile <every tracked .py file, one process>";
         yield return $"in {backend}: {s.Migrations.Command} heads; {s.Migrations.Command} upgrade <current>:head --sql | squawk";
-        yield return $"dockerfilelint {context.Display(Path.Combine(s.BackendPath, s.Validate.Dockerfile))}";
+        var dockerfile = FlyDockerfile.Resolve(s.Fly, s.BackendPath, s.Validate.Dockerfile);
+        yield return dockerfile.Path is { } path
+            ? $"dockerfilelint {context.Display(path)}   (the Dockerfile flyctl builds: {dockerfile.Source})"
+            : $"no Dockerfile lint: {dockerfile.Problem?.Message}";
         yield return $"check {context.Display(s.Fly.Path)} against Fly's semantics";
         yield return $"flyctl secrets list --json -a {s.App}   (names and digests only)";
         yield return "flyctl auth whoami; pg_dump --version";

@@ -357,14 +357,65 @@ public sealed class FlyTomlValidatorTests
     }
 
     [Fact]
-    public void A_top_level_check_needs_a_port_and_a_type()
+    public void A_top_level_check_needs_a_type()
     {
-        var toml = Good + TopLevelCheck.Replace("  port = 8000\n", string.Empty, StringComparison.Ordinal) + "\n[checks.tcp]\n  port = 8000\n";
+        var toml = Good + "\n[checks.tcp]\n  port = 8000\n";
 
-        var findings = Validate(toml);
+        Assert.Equal(At(toml, "[checks.tcp]"), One(Validate(toml), CheckOutcome.Fail, "[checks.tcp] has no type").Location);
+    }
 
-        Assert.Equal(At(toml, "[checks.db]"), One(findings, CheckOutcome.Fail, "[checks.db] has no port").Location);
-        Assert.Equal(At(toml, "[checks.tcp]"), One(findings, CheckOutcome.Fail, "[checks.tcp] has no type").Location);
+    [Fact]
+    public void A_top_level_check_without_port_takes_http_service_s_internal_port()
+    {
+        // appconfig machines.go: a check with no port gets [http_service] internal_port.
+        var toml = Good + TopLevelCheck.Replace("  port = 8000\n", string.Empty, StringComparison.Ordinal);
+
+        Assert.Empty(Validate(toml));
+        // ...so its path is judged against the backend's routes like any check on the app's port.
+        One(Validate(toml.Replace("/api/v1/health", "/nope", StringComparison.Ordinal)), CheckOutcome.Fail, "'/nope' is not a route the backend serves");
+    }
+
+    [Fact]
+    public void A_top_level_check_without_port_and_without_http_service_fails_like_the_deploy()
+    {
+        const string toml = """
+            app = "nutriprofile-api"
+
+            [env]
+              PORT = "8000"
+
+            [[services]]
+              internal_port = 8000
+              [[services.ports]]
+                port = 443
+                handlers = ["tls", "http"]
+
+            [checks.db]
+              type = "http"
+              path = "/api/v1/health"
+              interval = "15s"
+              timeout = "5s"
+
+            [[vm]]
+              memory = "512mb"
+            """;
+
+        var finding = One(Validate(toml), CheckOutcome.Fail, "[checks.db] has no port");
+
+        Assert.Contains("no http_service to take it from", finding.Message, StringComparison.Ordinal);
+        Assert.Equal("set port = 8000 in [checks.db]", finding.Fix);
+        Assert.Equal(At(toml, "[checks.db]"), finding.Location);
+    }
+
+    [Fact]
+    public void A_top_level_check_without_port_for_a_group_http_service_does_not_serve_fails()
+    {
+        var toml = Good.Replace("[http_service]", "[processes]\n  app = \"uvicorn app.main:app\"\n  worker = \"python -m app.worker\"\n\n[http_service]", StringComparison.Ordinal)
+            .Replace("force_https = true", "force_https = true\n  processes = [\"app\"]", StringComparison.Ordinal)
+            + TopLevelCheck.Replace("  port = 8000\n", "  processes = [\"worker\"]\n", StringComparison.Ordinal);
+
+        One(Validate(toml), CheckOutcome.Fail, "process group 'worker'");
+        Assert.DoesNotContain(Validate(toml.Replace("[\"worker\"]\n  path", "[\"app\"]\n  path", StringComparison.Ordinal)), f => f.Message.Contains("has no port", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -518,12 +569,15 @@ public sealed class FlyTomlValidatorTests
     }
 
     [Fact]
-    public void Canary_and_bluegreen_refuse_volumes()
+    public void Canary_refuses_volumes_and_bluegreen_with_volumes_is_a_warning()
     {
         var toml = Good + "\n[[mounts]]\n  source = \"data\"\n  destination = \"/data\"\n";
 
+        // appconfig validation.go refuses canary with mounts; it has no such rule for bluegreen.
         One(Validate(toml, "canary"), CheckOutcome.Fail, "cannot be used with volumes");
-        One(Validate(toml, "bluegreen"), CheckOutcome.Fail, "cannot be used with volumes");
+        var bluegreen = One(Validate(toml, "bluegreen"), CheckOutcome.Warn, "with volumes");
+        Assert.Contains("flyctl does not refuse it", bluegreen.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(Validate(toml, "bluegreen"), f => f.Outcome == CheckOutcome.Fail);
         NoneAbout(Validate(toml, "rolling"), "volumes");
     }
 
@@ -586,13 +640,27 @@ public sealed class FlyTomlValidatorTests
     }
 
     [Fact]
-    public void A_size_that_is_no_preset_is_flagged()
+    public void A_size_that_is_no_preset_fails_as_the_deploy_would()
     {
         var toml = Good.Replace("size = \"shared-cpu-1x\"", "size = \"shared-1x\"", StringComparison.Ordinal);
 
-        var finding = One(Validate(toml), CheckOutcome.Warn, "not a Fly machine preset");
+        // fly-go MachineGuest.SetSize refuses it, so flyctl cannot build the machine config.
+        var finding = One(Validate(toml), CheckOutcome.Fail, "not a Fly machine preset");
 
         Assert.Equal(ValueAt(toml, "size = \"shared-1x\""), finding.Location);
+    }
+
+    [Theory]
+    [InlineData("shared-cpu-6x")]
+    [InlineData("performance-6x")]
+    [InlineData("performance-10x")]
+    [InlineData("performance-12x")]
+    [InlineData("performance-14x")]
+    public void Every_fly_go_preset_is_a_size(string size)
+    {
+        var toml = Good.Replace("size = \"shared-cpu-1x\"", $"size = \"{size}\"", StringComparison.Ordinal);
+
+        Assert.Empty(Validate(toml));
     }
 
     [Fact]
@@ -605,16 +673,111 @@ public sealed class FlyTomlValidatorTests
         Assert.Equal(ValueAt(toml, "timeout = \"10s\""), finding.Location);
     }
 
+    // A service with the same check as Good's, under [[services.http_checks]].
+    private const string ServiceCheck = """
+        app = "nutriprofile-api"
+
+        [env]
+          PORT = "8000"
+
+        [[services]]
+          internal_port = 8000
+          [[services.ports]]
+            port = 443
+            handlers = ["tls", "http"]
+          [[services.http_checks]]
+            interval = "10s"
+            grace_period = "10s"
+            method = "GET"
+            path = "/health"
+            timeout = "2s"
+
+        [[vm]]
+          memory = "512mb"
+        """;
+
     [Fact]
-    public void A_bare_number_timeout_counts_milliseconds()
+    public void A_bare_number_under_http_service_checks_counts_nanoseconds()
     {
-        var toml = Good.Replace("timeout = \"2s\"", "timeout = 2", StringComparison.Ordinal);
+        // fly-go's Duration reads a number as nanoseconds, and flyctl patches only [[services.*_checks]] and [checks.*].
+        var toml = Good.Replace("interval = \"10s\"", "interval = 10000", StringComparison.Ordinal);
+
+        var finding = One(Validate(toml), CheckOutcome.Fail, "interval = 10000 is 10 µs");
+
+        Assert.Contains("nanoseconds", finding.Message, StringComparison.Ordinal);
+        Assert.Equal("write it with a unit: interval = \"10s\"", finding.Fix);
+        Assert.Equal(ValueAt(toml, "interval = 10000"), finding.Location);
+
+        var small = Good.Replace("timeout = \"2s\"", "timeout = 2", StringComparison.Ordinal);
+        var timeout = One(Validate(small), CheckOutcome.Fail, "timeout = 2 is 2 ns");
+        Assert.Equal("write it with a unit: timeout = \"2s\"", timeout.Fix);
+        Assert.Empty(Validate(Good.Replace("timeout = \"2s\"", "timeout = 2000000000", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public void A_bare_number_under_services_checks_counts_milliseconds()
+    {
+        var toml = ServiceCheck.Replace("timeout = \"2s\"", "timeout = 2", StringComparison.Ordinal);
 
         var finding = One(Validate(toml), CheckOutcome.Warn, "under 1 s");
 
-        Assert.Contains("2 ms (a bare number counts milliseconds)", finding.Message, StringComparison.Ordinal);
+        Assert.Contains("2 ms (a bare number counts milliseconds here)", finding.Message, StringComparison.Ordinal);
         Assert.Equal(ValueAt(toml, "timeout = 2"), finding.Location);
-        Assert.Empty(Validate(Good.Replace("timeout = \"2s\"", "timeout = 2000", StringComparison.Ordinal)));
+        Assert.Empty(Validate(ServiceCheck));
+        Assert.Empty(Validate(ServiceCheck.Replace("timeout = \"2s\"", "timeout = 2000", StringComparison.Ordinal).Replace("interval = \"10s\"", "interval = 10000", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public void A_bare_number_under_a_top_level_check_counts_milliseconds()
+    {
+        var toml = Good + TopLevelCheck.Replace("interval = \"15s\"", "interval = 1000", StringComparison.Ordinal);
+
+        var finding = One(Validate(toml), CheckOutcome.Fail, "more frequent than every 2 s");
+
+        Assert.Contains("interval is 1 s (a bare number counts milliseconds here)", finding.Message, StringComparison.Ordinal);
+        Assert.Empty(Validate(Good + TopLevelCheck.Replace("interval = \"15s\"", "interval = 15000", StringComparison.Ordinal)));
+    }
+
+    [Theory]
+    [InlineData("\"10\"", "missing unit")]
+    [InlineData("\"10 s\"", "unknown unit")]
+    [InlineData("\"1d\"", "unknown unit")]
+    [InlineData("true", "not a duration")]
+    public void A_check_duration_Go_cannot_parse_fails(string value, string reason)
+    {
+        var toml = ServiceCheck.Replace("timeout = \"2s\"", $"timeout = {value}", StringComparison.Ordinal);
+
+        var finding = One(Validate(toml), CheckOutcome.Fail, "timeout is not a duration flyctl can read");
+
+        Assert.Contains(reason, finding.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("1.5s", 1_500_000_000L)]
+    [InlineData("1m30s", 90_000_000_000L)]
+    [InlineData("500us", 500_000L)]
+    [InlineData("500\u00b5s", 500_000L)]
+    [InlineData("500\u03bcs", 500_000L)]
+    [InlineData("2ns", 2L)]
+    [InlineData(".5s", 500_000_000L)]
+    [InlineData("-1h", -3_600_000_000_000L)]
+    [InlineData("0", 0L)]
+    public void Durations_are_read_like_Go_s_ParseDuration(string text, long nanoseconds)
+    {
+        Assert.True(FlyDurations.TryParseGo(text, out var parsed, out var error), error);
+        Assert.Equal(nanoseconds, parsed);
+    }
+
+    [Theory]
+    [InlineData("10")]
+    [InlineData("")]
+    [InlineData("1d")]
+    [InlineData(".s")]
+    [InlineData("1 s")]
+    public void Durations_Go_refuses_are_refused(string text)
+    {
+        Assert.False(FlyDurations.TryParseGo(text, out _, out var error));
+        Assert.StartsWith("time: ", error, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -677,13 +840,15 @@ public sealed class FlyTomlValidatorTests
     }
 
     [Fact]
-    public void Env_names_Fly_reserves_or_that_hold_secrets_are_flagged()
+    public void Env_names_flyctl_overwrites_or_that_hold_secrets_are_flagged()
     {
-        var toml = Good.Replace("PORT = \"8000\"", "PORT = \"8000\"\n  FLY_REGION = \"cdg\"\n  JWT_SECRET = \"changeme\"\n  PRIMARY_REGION = \"ams\"", StringComparison.Ordinal);
+        var toml = Good.Replace("PORT = \"8000\"", "PORT = \"8000\"\n  FLY_REGION = \"cdg\"\n  FLY_PROCESS_GROUP = \"web\"\n  JWT_SECRET = \"changeme\"\n  PRIMARY_REGION = \"ams\"", StringComparison.Ordinal);
 
         var findings = Validate(toml);
 
-        Assert.Equal(At(toml, "FLY_REGION"), One(findings, CheckOutcome.Fail, "FLY_REGION").Location);
+        // appconfig has no FLY_ rule: flyctl passes [env] on as it is, then sets FLY_PROCESS_GROUP itself.
+        NoneAbout(findings, "FLY_REGION");
+        Assert.Equal(At(toml, "FLY_PROCESS_GROUP"), One(findings, CheckOutcome.Warn, "FLY_PROCESS_GROUP").Location);
         Assert.Contains("fly secrets set JWT_SECRET", One(findings, CheckOutcome.Warn, "JWT_SECRET").Fix, StringComparison.Ordinal);
         Assert.Equal(At(toml, "PRIMARY_REGION"), One(findings, CheckOutcome.Warn, "PRIMARY_REGION = \"ams\"").Location);
     }
@@ -752,6 +917,8 @@ public sealed class FlyTomlValidatorTests
 
         var finding = One(Validate(toml), CheckOutcome.Warn, "wait_timeout is a bare number");
 
+        Assert.Contains("600 ns", finding.Message, StringComparison.Ordinal);
+        Assert.Equal("write it with a unit, like wait_timeout = \"10m0s\"", finding.Fix);
         Assert.Equal(ValueAt(toml, "wait_timeout = 600"), finding.Location);
         NoneAbout(Validate(toml), "release_command_timeout");
     }
@@ -775,5 +942,61 @@ public sealed class FlyTomlValidatorTests
                 Assert.False(string.IsNullOrWhiteSpace(f.Fix), f.ToString());
             }
         });
+    }
+
+    [Fact]
+    public void Keys_flyctl_reads_are_not_called_unknown()
+    {
+        var toml = Good.Replace("memory = \"512mb\"", "memory = \"512mb\"\n  max_memory_mb = 1024", StringComparison.Ordinal)
+            + "\n[build]\n  compression = \"zstd\"\n  compression_level = 3\n  [build.compose]\n    file = \"compose.yaml\"\n"
+            + "\n[[services]]\n  internal_port = 9000\n  concurrency = \"20,25\"\n  [[services.ports]]\n    port = 9000\n";
+
+        Assert.Empty(Validate(toml));
+    }
+
+    [Theory]
+    [InlineData("\"20, 25\"")]
+    [InlineData("\"20\"")]
+    [InlineData("\"soft,hard\"")]
+    public void A_legacy_concurrency_string_flyctl_cannot_split_fails(string value)
+    {
+        var toml = Good + $"\n[[services]]\n  internal_port = 9000\n  concurrency = {value}\n  [[services.ports]]\n    port = 9000\n";
+
+        var finding = One(Validate(toml), CheckOutcome.Fail, "concurrency =");
+
+        Assert.Contains("type = \"requests\"", finding.Fix, StringComparison.Ordinal);
+        Assert.Equal(ValueAt(toml, $"concurrency = {value}"), finding.Location);
+    }
+
+    [Fact]
+    public void A_concurrency_string_under_http_service_fails()
+    {
+        // flyctl converts the string only in [[services]]; [http_service] concurrency must be a table.
+        var toml = Good.Replace("force_https = true", "force_https = true\n  concurrency = \"20,25\"", StringComparison.Ordinal);
+
+        One(Validate(toml), CheckOutcome.Fail, "'http_service.concurrency' is a string");
+    }
+
+    [Fact]
+    public void Compression_values_flyctl_refuses_fail()
+    {
+        var toml = Good + "\n[build]\n  compression = \"brotli\"\n  compression_level = 12\n";
+
+        var findings = Validate(toml);
+
+        Assert.Equal(ValueAt(toml, "compression = \"brotli\""), One(findings, CheckOutcome.Fail, "compression \"brotli\"").Location);
+        Assert.Equal(ValueAt(toml, "compression_level = 12"), One(findings, CheckOutcome.Fail, "compression_level 12").Location);
+    }
+
+    [Fact]
+    public void Keys_flyctl_ignores_are_unknown()
+    {
+        var toml = Good + TopLevelCheck + "\n  kind = \"readiness\"\n" + "\n[experimental]\n  use_zstd = true\n";
+
+        var findings = Validate(toml);
+
+        var kind = One(findings, CheckOutcome.Warn, "unknown key 'checks.kind'");
+        Assert.Equal(At(toml, "kind = "), kind.Location);
+        Assert.Contains("compression = \"zstd\"", One(findings, CheckOutcome.Warn, "unknown key 'experimental.use_zstd'").Fix, StringComparison.Ordinal);
     }
 }

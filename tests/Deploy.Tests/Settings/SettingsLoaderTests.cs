@@ -257,4 +257,46 @@ public sealed class SettingsLoaderTests
     [InlineData("5 minutes")]
     [InlineData("-5s")]
     public void Bad_durations_are_refused(string text) => Assert.False(Durations.TryParse(text, out _));
+
+    [Fact]
+    public void Fly_toml_check_timings_use_each_section_s_unit_for_bare_numbers()
+    {
+        using var dir = new TempDir("flyloader");
+        var path = dir.Write("fly.toml", """
+            app = "nutriprofile-api"
+
+            [http_service]
+              internal_port = 8000
+              [[http_service.checks]]
+                path = "/health"
+                interval = 15000000000
+                timeout = 2000
+                grace_period = "1m30s"
+
+            [[services]]
+              internal_port = 9000
+              [[services.http_checks]]
+                path = "/ready"
+                interval = 10000
+                timeout = 2500
+
+            [checks.api]
+              type = "http"
+              port = 8000
+              path = "/api/v1/health"
+              interval = 20000
+            """);
+
+        var fly = FlyConfigLoader.Load(path, "fly.toml");
+
+        // [[http_service.checks]]: nanoseconds (fly-go); [[services.http_checks]] and [checks.*]: milliseconds (flyctl's patches).
+        var http = fly.HttpChecks.Single(c => c.Path == "/health");
+        Assert.Equal(TimeSpan.FromSeconds(15), http.Interval);
+        Assert.Equal(TimeSpan.FromTicks(20), http.Timeout); // 2000 ns
+        Assert.Equal(TimeSpan.FromSeconds(90), http.GracePeriod);
+        var service = fly.HttpChecks.Single(c => c.Path == "/ready");
+        Assert.Equal(TimeSpan.FromSeconds(10), service.Interval);
+        Assert.Equal(TimeSpan.FromMilliseconds(2500), service.Timeout);
+        Assert.Equal(TimeSpan.FromSeconds(20), fly.HttpChecks.Single(c => c.Path == "/api/v1/health").Interval);
+    }
 }

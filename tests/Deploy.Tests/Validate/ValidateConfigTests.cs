@@ -50,4 +50,25 @@ public sealed class ValidateConfigTests
         Assert.Contains("'/nonexistent/flyctl' was not found", result.Output);
         Assert.Contains("fly.io/install.sh", result.Output);
     }
+
+    [Fact]
+    public async Task The_Dockerfile_checked_is_the_one_flyctl_builds_relative_to_fly_toml()
+    {
+        await using var bed = await DeployBed.CreateAsync();
+        bed.EditFlyToml(t => t + "\n[build]\n  dockerfile = \"Dockerfile.fly\"\n");
+
+        // Not in the config folder: flyctl would fail, whatever the backend holds under that name.
+        File.Copy(Path.Combine(bed.Backend.Root, "Dockerfile"), Path.Combine(bed.Backend.Root, "Dockerfile.fly"));
+        var missing = await bed.BuildAsync("--target=Validate", "--allow-dirty");
+        Assert.Equal(1, missing.ExitCode);
+        Assert.Contains($"flyctl builds {Path.Combine(bed.ConfigDir, "Dockerfile.fly")}", missing.Output);
+        Assert.Contains("relative to fly.toml's folder", missing.Output);
+
+        // In the config folder: that file's CMD is compared with internal_port.
+        var text = File.ReadAllText(Path.Combine(bed.Backend.Root, "Dockerfile")).Replace("8000", "9000", StringComparison.Ordinal);
+        File.WriteAllText(Path.Combine(bed.ConfigDir, "Dockerfile.fly"), text);
+        var ported = await bed.BuildAsync("--target=Validate", "--allow-dirty");
+        Assert.Equal(1, ported.ExitCode);
+        Assert.Contains("CMD listens on port 9000 but fly.toml's internal_port is 8000", ported.Output);
+    }
 }

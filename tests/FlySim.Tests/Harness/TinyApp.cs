@@ -102,12 +102,12 @@ internal static class TinyApp
               {httpService}
 
               [[http_service.checks]]
-                interval = 10000
+                interval = "10s"
                 grace_period = "1s"
                 method = "get"
                 path = "/health"
                 protocol = "http"
-                timeout = 2000
+                timeout = "2s"
             {extraToml}
             """);
     }

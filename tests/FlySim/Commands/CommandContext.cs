@@ -53,7 +53,7 @@ internal sealed class CommandContext(Invocation invocation, StateStore store)
             return null;
         }
 
-        return FlyToml.Load(path);
+        return FlyToml.Load(path, validate: false);
     }
 
     public string AppName(FlyConfig? config)

@@ -45,9 +45,13 @@ internal static class FlyToml
         return Directory.Exists(full) ? System.IO.Path.Combine(full, "fly.toml") : full;
     }
 
-    public static FlyConfig? TryLoad(string path) => File.Exists(path) ? Load(path) : null;
+    public static FlyConfig? TryLoad(string path) => File.Exists(path) ? Load(path, validate: false) : null;
 
-    public static FlyConfig Load(string path)
+    /// <param name="validate">
+    /// Apply the checks <c>fly deploy</c> runs on the file (appconfig validation.go, machines.go), failing as it does;
+    /// other commands only load it, and flyctl's loader does not judge the checks.
+    /// </param>
+    public static FlyConfig Load(string path, bool validate = true)
     {
         string text;
         try
@@ -69,11 +73,12 @@ internal static class FlyToml
             throw new FlyException($"failed loading app config from {path}: {ex.Message}");
         }
 
-        return Parse(root, path);
+        return Parse(root, path, validate);
     }
 
-    internal static FlyConfig Parse(TomlTable root, string path)
+    internal static FlyConfig Parse(TomlTable root, string path, bool validate = true)
     {
+        var problems = new List<string>();
         var env = new Dictionary<string, string>(StringComparer.Ordinal);
         if (Table(root, "env") is { } envTable)
         {
@@ -91,13 +96,16 @@ internal static class FlyToml
         var index = 0;
         TomlTable? scaling = null;
 
+        int? httpServicePort = null;
         if (Table(root, "http_service") is { } httpService)
         {
             scaling = httpService;
             internalPort = Int(httpService, "internal_port") ?? 8080;
+            httpServicePort = internalPort;
             foreach (var check in Tables(httpService, "checks"))
             {
-                checks.Add(HttpCheck(check, $"servicecheck-{index++:00}-http-{internalPort}", internalPort.Value));
+                // fly-go's Duration: a bare number here is nanoseconds (flyctl does not patch [http_service]).
+                checks.Add(HttpCheck(check, $"servicecheck-{index++:00}-http-{internalPort}", internalPort.Value, Bare.Nanoseconds, problems));
             }
         }
 
@@ -108,12 +116,12 @@ internal static class FlyToml
             internalPort ??= port;
             foreach (var check in Tables(service, "http_checks"))
             {
-                checks.Add(HttpCheck(check, $"servicecheck-{index++:00}-http-{port}", port));
+                checks.Add(HttpCheck(check, $"servicecheck-{index++:00}-http-{port}", port, Bare.Milliseconds, problems));
             }
 
             foreach (var check in Tables(service, "tcp_checks"))
             {
-                checks.Add(TcpCheck(check, $"servicecheck-{index++:00}-tcp-{port}", port));
+                checks.Add(TcpCheck(check, $"servicecheck-{index++:00}-tcp-{port}", port, Bare.Milliseconds, problems));
             }
         }
 
@@ -126,9 +134,36 @@ internal static class FlyToml
                     continue;
                 }
 
-                var port = Int(check, "port") ?? internalPort ?? 8080;
-                var type = (String(check, "type") ?? "http").ToLowerInvariant();
-                checks.Add(type == "tcp" ? TcpCheck(check, name, port) : HttpCheck(check, name, port));
+                // appconfig toplevelcheck.go toMachineCheck: the type must be exactly "http" or "tcp"; no default.
+                var type = String(check, "type");
+                if (type is not ("http" or "tcp"))
+                {
+                    problems.Add($"Can't process top level check '{name}': Missing or invalid check type, must be 'http' or 'tcp'");
+                }
+
+                // appconfig machines.go: a check without port takes [http_service] internal_port, and fails without one.
+                var port = Int(check, "port") ?? httpServicePort;
+                if (port is null && validate)
+                {
+                    throw new FlyException($"Check '{name}' for process group 'app' has no port set and the group has no http_service to take it from");
+                }
+
+                var definition = type == "tcp"
+                    ? TcpCheck(check, name, port ?? 8080, Bare.Milliseconds, problems, serviceBounds: false)
+                    : HttpCheck(check, name, port ?? 8080, Bare.Milliseconds, problems, serviceBounds: false);
+
+                // appconfig validation.go validateChecksSection: flaps' limits for top-level checks.
+                if (check.ContainsKey("interval") && definition.IntervalSeconds < 2)
+                {
+                    problems.Add($"Check '{name}' interval is too short: {GoDuration.FormatGo((long)Math.Round(definition.IntervalSeconds * 1e9))}, minimum is 2 seconds");
+                }
+
+                if (check.ContainsKey("timeout") && definition.TimeoutSeconds > 60)
+                {
+                    problems.Add($"Check '{name}' timeout is too long: {GoDuration.FormatGo((long)Math.Round(definition.TimeoutSeconds * 1e9))}, maximum is 60 seconds");
+                }
+
+                checks.Add(definition);
             }
         }
 
@@ -142,20 +177,27 @@ internal static class FlyToml
             processCommand = cmd is TomlArray array ? string.Join(' ', array.Select(Scalar)) : Scalar(cmd);
         }
 
-        return new FlyConfig
+        var killTimeout = Duration(root, "kill_timeout", Bare.Seconds, problems);
+        if (killTimeout is null && !root.ContainsKey("kill_timeout") && Table(root, "experimental") is { } old && old.ContainsKey("kill_timeout"))
+        {
+            // patches.go patchExperimental: the old [experimental] kill_timeout, when the top level has none.
+            killTimeout = Duration(old, "kill_timeout", Bare.Seconds, problems);
+        }
+
+        var config = new FlyConfig
         {
             Path = path,
             App = String(root, "app"),
             PrimaryRegion = String(root, "primary_region"),
             KillSignal = String(root, "kill_signal"),
-            KillTimeout = Duration(root, "kill_timeout", numbersAreSeconds: true),
+            KillTimeout = killTimeout,
             Dockerfile = build is null ? null : String(build, "dockerfile"),
             BuildImage = build is null ? null : String(build, "image"),
             Env = env,
             ReleaseCommand = deploy is null ? null : String(deploy, "release_command"),
-            ReleaseCommandTimeout = deploy is null ? null : Duration(deploy, "release_command_timeout", numbersAreSeconds: true),
+            ReleaseCommandTimeout = deploy is null ? null : Duration(deploy, "release_command_timeout", Bare.Nanoseconds, problems),
             Strategy = deploy is null ? null : String(deploy, "strategy"),
-            WaitTimeout = deploy is null ? null : Duration(deploy, "wait_timeout", numbersAreSeconds: true),
+            WaitTimeout = deploy is null ? null : Duration(deploy, "wait_timeout", Bare.Nanoseconds, problems),
             InternalPort = internalPort,
             Checks = checks,
             AppProcessCommand = processCommand,
@@ -164,6 +206,14 @@ internal static class FlyToml
             AutoStart = scaling is not null && scaling.TryGetValue("auto_start_machines", out var autoStart) && autoStart is true,
             MinMachinesRunning = scaling is null ? 0 : Int(scaling, "min_machines_running") ?? 0,
         };
+
+        if (validate && problems.Count > 0)
+        {
+            // flyctl prints each line under "Validating <path>" on stdout and ends with this error.
+            throw new FlyException($"App configuration is not valid: {string.Join("; ", problems)}");
+        }
+
+        return config;
     }
 
     /// <summary>auto_stop_machines takes a boolean (the old form) or "off", "stop", "suspend" (fly-go MachineAutostop).</summary>
@@ -227,7 +277,7 @@ internal static class FlyToml
             : null;
     }
 
-    private static CheckDefinition HttpCheck(TomlTable check, string name, int port)
+    private static CheckDefinition HttpCheck(TomlTable check, string name, int port, Bare bare, List<string> problems, bool serviceBounds = true)
     {
         var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         if (Table(check, "headers") is { } table)
@@ -238,6 +288,7 @@ internal static class FlyToml
             }
         }
 
+        var (timeout, grace, interval) = Timing(check, bare, problems, serviceBounds);
         return new CheckDefinition
         {
             Name = name,
@@ -245,22 +296,48 @@ internal static class FlyToml
             Port = Int(check, "port") ?? port,
             Method = (String(check, "method") ?? "GET").ToUpperInvariant(),
             Path = String(check, "path") ?? "/",
-            TimeoutSeconds = (Duration(check, "timeout", numbersAreSeconds: false) ?? TimeSpan.FromSeconds(2)).TotalSeconds,
-            GracePeriodSeconds = (Duration(check, "grace_period", numbersAreSeconds: false) ?? TimeSpan.Zero).TotalSeconds,
-            IntervalSeconds = (Duration(check, "interval", numbersAreSeconds: false) ?? TimeSpan.FromSeconds(15)).TotalSeconds,
+            TimeoutSeconds = timeout,
+            GracePeriodSeconds = grace,
+            IntervalSeconds = interval,
             Headers = headers,
         };
     }
 
-    private static CheckDefinition TcpCheck(TomlTable check, string name, int port) => new()
+    private static CheckDefinition TcpCheck(TomlTable check, string name, int port, Bare bare, List<string> problems, bool serviceBounds = true)
     {
-        Name = name,
-        Type = "tcp",
-        Port = Int(check, "port") ?? port,
-        TimeoutSeconds = (Duration(check, "timeout", numbersAreSeconds: false) ?? TimeSpan.FromSeconds(2)).TotalSeconds,
-        GracePeriodSeconds = (Duration(check, "grace_period", numbersAreSeconds: false) ?? TimeSpan.Zero).TotalSeconds,
-        IntervalSeconds = (Duration(check, "interval", numbersAreSeconds: false) ?? TimeSpan.FromSeconds(15)).TotalSeconds,
-    };
+        var (timeout, grace, interval) = Timing(check, bare, problems, serviceBounds);
+        return new()
+        {
+            Name = name,
+            Type = "tcp",
+            Port = Int(check, "port") ?? port,
+            TimeoutSeconds = timeout,
+            GracePeriodSeconds = grace,
+            IntervalSeconds = interval,
+        };
+    }
+
+    /// <summary>
+    /// A check's timeout, grace period and interval in seconds, as flyctl sends them. For service checks Fly then
+    /// raises values under 1 s to 1 s (a zero grace period stays zero) and lowers those over 1 minute to 1 minute:
+    /// flyctl's own warning says so (appconfig validation.go validateSingleServiceCheckDuration); the clamp itself
+    /// happens on Fly's side.
+    /// </summary>
+    private static (double Timeout, double Grace, double Interval) Timing(TomlTable check, Bare bare, List<string> problems, bool serviceBounds)
+    {
+        double Seconds(string key, TimeSpan fallback, bool zeroStays)
+        {
+            var value = (Duration(check, key, bare, problems) ?? fallback).TotalSeconds;
+            if (!serviceBounds || (zeroStays && value == 0))
+            {
+                return value;
+            }
+
+            return Math.Clamp(value, 1, 60);
+        }
+
+        return (Seconds("timeout", TimeSpan.FromSeconds(2), false), Seconds("grace_period", TimeSpan.Zero, true), Seconds("interval", TimeSpan.FromSeconds(15), false));
+    }
 
     private static TomlTable? Table(TomlTable table, string key) =>
         table.TryGetValue(key, out var value) ? value as TomlTable : null;
@@ -301,25 +378,57 @@ internal static class FlyToml
         };
     }
 
-    /// <summary>Strings are Go durations; bare numbers are milliseconds in check tables and seconds elsewhere.</summary>
-    private static TimeSpan? Duration(TomlTable table, string key, bool numbersAreSeconds)
+    /// <summary>What flyctl does with a bare number in a duration: it depends on the section (see <see cref="Duration"/>).</summary>
+    private enum Bare
+    {
+        /// <summary>fly-go's Duration as it is: [[http_service.checks]], [deploy] wait_timeout and release_command_timeout.</summary>
+        Nanoseconds,
+
+        /// <summary>patches.go _patchCheck: [[services.*_checks]] and [checks.*].</summary>
+        Milliseconds,
+
+        /// <summary>patches.go patchTopFields: kill_timeout.</summary>
+        Seconds,
+    }
+
+    /// <summary>
+    /// A fly.toml duration as flyctl reads it: strings through Go's time.ParseDuration; numbers (Go truncates a float
+    /// to an integer first) in the section's unit. Where flyctl patches the section (ms, s) an empty string or a value
+    /// of another type is dropped; fly-go alone refuses them, and so does a string Go cannot parse: the config is invalid.
+    /// </summary>
+    private static TimeSpan? Duration(TomlTable table, string key, Bare bare, List<string> problems)
     {
         if (!table.TryGetValue(key, out var value))
         {
             return null;
         }
 
+        var unit = bare switch
+        {
+            Bare.Milliseconds => 1_000_000L,
+            Bare.Seconds => 1_000_000_000L,
+            _ => 1L,
+        };
         switch (value)
         {
             case long l:
-                return numbersAreSeconds ? TimeSpan.FromSeconds(l) : TimeSpan.FromMilliseconds(l);
-            case double d:
-                return numbersAreSeconds ? TimeSpan.FromSeconds(d) : TimeSpan.FromMilliseconds(d);
-            case string s when GoDuration.TryParse(s, out var parsed):
-                return parsed;
+                return TimeSpan.FromTicks(l * unit / 100);
+            case double d when double.IsFinite(d):
+                return TimeSpan.FromTicks((long)Math.Truncate(d) * unit / 100);
+            case string s when s.Length == 0 && bare != Bare.Nanoseconds:
+                return null;
+            case string s when GoDuration.TryParseNanoseconds(s, out var nanoseconds, out _):
+                return TimeSpan.FromTicks(nanoseconds / 100);
             case string s:
-                throw new FlyException($"invalid duration \"{s}\" for {key}");
+                GoDuration.TryParseNanoseconds(s, out _, out var why);
+                problems.Add(why);
+                return null;
             default:
+                if (bare == Bare.Nanoseconds)
+                {
+                    problems.Add($"unknown duration type: {value.GetType().Name}");
+                }
+
                 return null;
         }
     }
