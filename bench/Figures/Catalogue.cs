@@ -10,6 +10,7 @@ public static class Catalogue
         new BackupFigure(),
         new VerifyFigure(),
         new RollbackFigure(),
+        new FailFastFigure(),
         new MemoryFigure(),
     ];
 

@@ -20,7 +20,8 @@ public sealed record DeployOutcome(
     TimeSpan BuildTime,
     TimeSpan DeployTime,
     int MachinesAsleep = 0,
-    string? SettleFailure = null)
+    string? SettleFailure = null,
+    TimeSpan SettleTime = default)
 {
     /// <summary>
     /// Every machine runs the new release, started with its checks passing, or stopped by auto-stop in
@@ -103,11 +104,13 @@ public sealed class ReleaseService(FlyCli fly, ICakeLog log, TimeProvider time)
         // flyctl has returned, but with the immediate strategy (and for machines it does not wait for)
         // nothing says the release runs yet: wait for its machines to settle, or fail as soon as certain.
         string? settleFailure = null;
+        var settleTime = TimeSpan.Zero;
         if (await NewestAsync(previous, cancellationToken) is { } release)
         {
             var settler = new ReleaseSettler(fly, log, time, request.CriticalIntervals);
             var settled = await settler.WaitAsync(release, request.WaitTimeout, cancellationToken);
             settleFailure = settled.Failure;
+            settleTime = settled.Took;
             log.Information(settled.Failure is null
                 ? $"v{release.Version} settled in {Durations.Human(settled.Took)}: {settled.Ready} machine(s) started with checks passing" + (settled.Asleep > 0 ? $", {settled.Asleep} stopped by auto-stop (started on the next request)." : ".")
                 : $"v{release.Version} will not settle: {settled.Failure}");
@@ -115,7 +118,8 @@ public sealed class ReleaseService(FlyCli fly, ICakeLog log, TimeProvider time)
 
         var total = watch.Elapsed;
         var buildTime = built ?? total;
-        return await ReadBackAsync(exitCode, previous, buildTime, total - buildTime, cancellationToken, settleFailure);
+        var outcome = await ReadBackAsync(exitCode, previous, buildTime, total - buildTime, cancellationToken, settleFailure);
+        return outcome with { SettleTime = settleTime };
     }
 
     /// <summary>The newest release after <paramref name="previous"/> that a deploy made (not a secrets change).</summary>

@@ -126,6 +126,7 @@ public sealed class Release : DeployStep, IChangesProduction, IPlannedTask<Deplo
         journal.Record(Name, "code_changed", outcome.CodeChanged ? "true" : "false");
         journal.Record(Name, "build_seconds", outcome.BuildTime.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture));
         journal.Record(Name, "deploy_seconds", outcome.DeployTime.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture));
+        journal.Record(Name, "settle_seconds", outcome.SettleTime.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture));
     }
 
     private static void ReportBudgets(DeployContext context, DeployOutcome outcome)
