@@ -98,12 +98,12 @@ public sealed record FlyMachine(
     /// <summary>Fly's proxy starts this machine on a request when it is stopped (a service with autostart).</summary>
     public bool AutoStarts => Config?.Services?.Any(s => s.Autostart == true) == true;
 
-    /// <summary>The exit code of the machine's last exit when it was not asked to stop (a crash), else null.</summary>
-    public int? CrashExitCode => Events?
-        .Where(e => e.Type == "exit" && e.Request?.ExitEvent is not null)
-        .OrderByDescending(e => e.Timestamp ?? 0)
-        .Select(e => e.Request!.ExitEvent!)
-        .FirstOrDefault() is { RequestedStop: not true } exit && (exit.ExitCode is not (null or 0) || exit.OomKilled == true)
+    /// <summary>
+    /// The exit code when the machine's newest event is an exit it was not asked for (a crash, an OOM
+    /// kill), else null: an exit followed by an update or a start is about an earlier config.
+    /// </summary>
+    public int? CrashExitCode => Events?.OrderByDescending(e => e.Timestamp ?? 0).FirstOrDefault() is
+        { Type: "exit", Request.ExitEvent: { RequestedStop: not true } exit } && (exit.ExitCode is not (null or 0) || exit.OomKilled == true)
         ? exit.ExitCode ?? 137
         : null;
 

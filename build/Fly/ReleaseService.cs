@@ -107,6 +107,11 @@ public sealed class ReleaseService(FlyCli fly, ICakeLog log, TimeProvider time)
         var settleTime = TimeSpan.Zero;
         if (await NewestAsync(previous, cancellationToken) is { } release)
         {
+            if (request.StartStoppedMachines)
+            {
+                await StartStoppedAsync(release, cancellationToken);
+            }
+
             var settler = new ReleaseSettler(fly, log, time, request.CriticalIntervals);
             var settled = await settler.WaitAsync(release, request.WaitTimeout, cancellationToken);
             settleFailure = settled.Failure;
@@ -120,6 +125,26 @@ public sealed class ReleaseService(FlyCli fly, ICakeLog log, TimeProvider time)
         var buildTime = built ?? total;
         var outcome = await ReadBackAsync(exitCode, previous, buildTime, total - buildTime, cancellationToken, settleFailure);
         return outcome with { SettleTime = settleTime };
+    }
+
+    /// <summary>
+    /// flyctl updates a stopped machine without starting it (machines_launchinput.go, shouldSkipLaunch),
+    /// so a rollback over a release whose machines crashed would leave them stopped: start those the
+    /// proxy would not start on its own (no auto-start), on the release just deployed.
+    /// </summary>
+    private async Task StartStoppedAsync(FlyRelease release, CancellationToken cancellationToken)
+    {
+        var stopped = ReleaseSettler.AppMachines(await fly.StatusAsync(cancellationToken))
+            .Where(m => RunsRelease(m, release) && m.State is ("stopped" or "suspended") && !m.AutoStarts)
+            .Select(m => m.Id)
+            .ToList();
+        if (stopped.Count == 0)
+        {
+            return;
+        }
+
+        log.Warning("flyctl left {0} machine(s) stopped on v{1} ({2}): starting them, since nothing else would.", stopped.Count, release.Version, string.Join(", ", stopped));
+        await fly.RunAsync(["machine", "start", .. stopped, "-a", fly.App], TimeSpan.FromMinutes(2), cancellationToken: cancellationToken);
     }
 
     /// <summary>The newest release after <paramref name="previous"/> that a deploy made (not a secrets change).</summary>
@@ -170,4 +195,5 @@ public sealed record DeployRequest(
     bool LocalBuild,
     string? Image = null,
     bool SkipReleaseCommand = false,
-    int CriticalIntervals = 3);
+    int CriticalIntervals = 3,
+    bool StartStoppedMachines = false);

@@ -130,7 +130,8 @@ public sealed class RollbackService(DeployContext context, string journalStep)
             LocalBuild: false,
             Image: previous.ImageRef,
             SkipReleaseCommand: true,
-            CriticalIntervals: settings.Budgets.CriticalIntervals), previous, cancellationToken);
+            CriticalIntervals: settings.Budgets.CriticalIntervals,
+            StartStoppedMachines: true), previous, cancellationToken);
         if (outcome.Healthy)
         {
             done.Add($"code: redeployed the image of v{previous.Version} as v{outcome.NewRelease!.Version}");

@@ -178,6 +178,7 @@ public sealed class Rollback : DeployStep, IChangesProduction, IPlannedTask<Depl
         }
 
         yield return $"flyctl deploy -c {context.Display(s.Fly.Path)} -a {s.App} --image <that image> --skip-release-command --strategy immediate";
+        yield return $"flyctl machine start <id>... -a {s.App}   (machines flyctl left stopped on that release whose service does not auto-start), then flyctl status --json until they settle";
         yield return "check the old release's health endpoints and schema";
     }
 }

@@ -319,7 +319,7 @@ public sealed class VerifyService(DeploySettings settings, FlyCli fly, Func<stri
         var findings = new List<Finding>();
         foreach (var machine in machines)
         {
-            if (machine.State is "stopped" or "suspended" && machine.AutoStarts && machine.CrashExitCode is null)
+            if (machine.State is ("stopped" or "suspended") && machine.AutoStarts && machine.CrashExitCode is null)
             {
                 // Auto-stop stopped it and Fly's proxy starts it on demand (the health checks above were answered): not a failure.
                 findings.Add(Finding.Info($"machine {machine.Id} is {machine.State} by auto-stop; the proxy starts it on a request (auto_start_machines)"));
@@ -341,7 +341,7 @@ public sealed class VerifyService(DeploySettings settings, FlyCli fly, Func<stri
         }
 
         var passing = machines.Count(m => m.State == "started" && m.ChecksPassing);
-        var asleep = machines.Count(m => m.State is "stopped" or "suspended" && m.AutoStarts && m.CrashExitCode is null);
+        var asleep = machines.Count(m => m.State is ("stopped" or "suspended") && m.AutoStarts && m.CrashExitCode is null);
         var summary = $"{passing} of {machines.Count} started with checks passing" + (asleep > 0 && passing > 0 ? $", {asleep} stopped by auto-stop" : string.Empty) + $", v{status.Version}";
         var figures = new Dictionary<string, double>(StringComparer.Ordinal);
         var memory = await MemoryUsage.ReadAsync(settings.Verify, settings.App, environment, _http, cancellationToken);

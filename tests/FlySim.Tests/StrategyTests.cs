@@ -24,6 +24,9 @@ public sealed class StrategyTests
             {
                 await Task.Delay(100);
             }
+
+            // Let the poller see the new release too (it may have been waiting on a request to the old one).
+            await Task.Delay(1000);
         });
         Assert.True(immediate.Failures > 0, $"immediate: {immediate}");
         Assert.Contains("v2", immediate.Bodies);

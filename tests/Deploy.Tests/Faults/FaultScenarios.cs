@@ -36,12 +36,12 @@ public static class FaultScenarios
         new("release: flyctl exits 1 while the release is healthy") { Succeeds = true, Faults = new { deploy_exit_code = 1 }, Says = ["flyctl deploy exited with 1, but release v2 runs on every machine"] },
         new("release: flyctl exits 0 on the old image") { Faults = new { stale_image = true }, Says = ["but no machine runs it", "schema: downgraded 0004 -> 0003"] },
         new("release: the new release is unhealthy") { Variants = ["next-release", "unhealthy"], Says = ["Rollback complete"] },
-        new("release: the new release crashes on start") { Variants = ["next-release", "crash-on-start"], Says = ["Rollback complete"] },
+        new("release: the new release crashes on start") { Variants = ["next-release", "crash-on-start"], Says = ["exited with code 1", "flyctl left 1 machine(s) stopped on v3", "Rollback complete"] },
         new("release: an immediate deploy whose checks pass late") { Succeeds = true, Faults = new { flaky_checks = 12 }, Says = ["settled in", "The release is verified."] },
         new("release: machines auto-stopped after the deploy, woken by Verify") { Succeeds = true, Faults = new { autostop_after_deploy = true }, Arrange = bed => Edit(bed, () => bed.EditFlyToml(t => t.Replace("auto_stop_machines = \"off\"\n  min_machines_running = 1", "auto_stop_machines = \"stop\"\n  auto_start_machines = true\n  min_machines_running = 0"))), Says = ["stopped by auto-stop", "cold start: the first request woke a stopped machine", "The release is verified."] },
         new("release: the release_command fails") { Arrange = bed => Edit(bed, () => bed.EditFlyToml(t => t.Replace("[http_service]", "[deploy]\n  release_command = \"sh -c 'exit 3'\"\n\n[http_service]"))), Says = ["as failed before any machine ran it", "schema: downgraded 0004 -> 0003"] },
         new("release: flaky checks inside the deadline") { Succeeds = true, Faults = new { flaky_checks = 6 }, Says = ["The release is verified."] },
-        new("release: flaky checks beyond the deadline") { Faults = new { flaky_checks = 100000 }, Says = ["timeout reached waiting for health checks", "Rollback complete"] },
+        new("release: flaky checks beyond the deadline") { Faults = new { flaky_checks = 100000 }, Says = ["did not settle within 25 s (budgets.wait_timeout)", "checks 1 critical", "Rollback complete"] },
 
         // Verify.
         new("verify: the latency gate") { Variants = ["next-release", "slow"], Says = ["over the 500 ms threshold", "Rollback complete"] },

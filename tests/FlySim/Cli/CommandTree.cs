@@ -87,6 +87,18 @@ internal static class CommandTree
             },
             new CommandSpec
             {
+                Name = "machine", Aliases = ["machines", "m"], Short = "Manage Fly Machines.",
+                Children =
+                [
+                    new CommandSpec
+                    {
+                        Name = "start", Usage = "[<id>...] [flags]", Short = "Start one or more Fly machines",
+                        Flags = MachineCommands.StartFlags, Run = MachineCommands.StartAsync,
+                    },
+                ],
+            },
+            new CommandSpec
+            {
                 Name = "image", Aliases = ["img"], Short = "Manage app image",
                 Children =
                 [

@@ -204,6 +204,8 @@ internal static class DeployCommand
         await MarkDeployedAsync(store, app, cancellationToken).ConfigureAwait(false);
         if (Faults.IsTruthy(await Faults.TakeAsync(store, Faults.AutoStopAfterDeploy, cancellationToken).ConfigureAwait(false)))
         {
+            // Fly stops only a machine that has been up and idle: let the new ones start and pass their checks first.
+            await fleet.WaitHealthyAsync([.. fleet.Machines().Where(m => m.State == "started")], DateTime.UtcNow + waitTimeout, cancellationToken).ConfigureAwait(false);
             await fleet.AutoStopAsync(cancellationToken).ConfigureAwait(false);
         }
 

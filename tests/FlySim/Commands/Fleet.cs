@@ -126,7 +126,7 @@ internal sealed partial class Fleet(StateStore store, SupervisorClient superviso
         {
             if (machines[i].State == "started" && ended.TryGetValue(machines[i].InstanceId, out var status))
             {
-                machines[i] = machines[i] with { State = "stopped", ExitCode = status.ExitCode, UpdatedAt = DateTimeOffset.UtcNow };
+                machines[i] = machines[i] with { State = "stopped", ExitCode = status.ExitCode, ExitedAt = DateTimeOffset.UtcNow, RequestedStop = false, UpdatedAt = DateTimeOffset.UtcNow };
                 changed = true;
             }
         }

@@ -172,36 +172,48 @@ internal static class Shapes
         ];
     }
 
-    /// <summary>The machine's last exit as an event (fly-go MachineEvent/MachineExitEvent), newest first.</summary>
+    /// <summary>
+    /// The machine's last exit and, when it came later, its last update, as events (fly-go MachineEvent,
+    /// MachineExitEvent), newest first: an exit followed by an update is about the previous config.
+    /// </summary>
     private static JsonArray Events(MachineRecord machine)
     {
-        if (machine.ExitedAt is not { } exitedAt)
+        var events = new JsonArray();
+        if (machine.ExitedAt is { } exitedAt && machine.UpdatedAt > exitedAt.AddMilliseconds(1))
         {
-            return [];
+            events.Add(new JsonObject
+            {
+                ["type"] = "update",
+                ["status"] = machine.State,
+                ["source"] = "user",
+                ["timestamp"] = machine.UpdatedAt.ToUnixTimeMilliseconds(),
+            });
         }
 
-        var exit = new JsonObject { ["exited_at"] = Render.Time(exitedAt) };
-        if (machine.ExitCode is { } code and not 0)
+        if (machine.ExitedAt is { } exited)
         {
-            exit["exit_code"] = code;
-        }
+            var exit = new JsonObject { ["exited_at"] = Render.Time(exited) };
+            if (machine.ExitCode is { } code and not 0)
+            {
+                exit["exit_code"] = code;
+            }
 
-        if (machine.RequestedStop)
-        {
-            exit["requested_stop"] = true;
-        }
+            if (machine.RequestedStop)
+            {
+                exit["requested_stop"] = true;
+            }
 
-        return
-        [
-            new JsonObject
+            events.Add(new JsonObject
             {
                 ["type"] = "exit",
                 ["status"] = "stopped",
                 ["request"] = new JsonObject { ["exit_event"] = exit },
                 ["source"] = machine.RequestedStop ? "user" : "flyd",
-                ["timestamp"] = exitedAt.ToUnixTimeMilliseconds(),
-            },
-        ];
+                ["timestamp"] = exited.ToUnixTimeMilliseconds(),
+            });
+        }
+
+        return events;
     }
 
     public static string ChecksSummary(MachineRecord machine, bool platformRunning)
