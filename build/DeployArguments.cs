@@ -49,12 +49,32 @@ public sealed record DeployArguments(
         new("local-build", null, "Build the image with the local Docker engine (docker build in Validate, flyctl deploy --local-only) instead of Fly's remote builder."),
     ];
 
+    /// <summary>
+    /// A flag is on when present: Cake.Frosting hands a bare <c>--force</c> over with no value
+    /// (null), our host the same; <c>--force=true</c> / <c>--force=false</c> are honoured.
+    /// </summary>
+    public static bool IsOn(ICakeArguments arguments, string name)
+    {
+        if (!arguments.HasArgument(name))
+        {
+            return false;
+        }
+
+        var value = arguments.GetArguments(name).LastOrDefault();
+        return string.IsNullOrEmpty(value) || value.ToLowerInvariant() switch
+        {
+            "true" or "1" or "yes" or "on" => true,
+            "false" or "0" or "no" or "off" => false,
+            _ => throw new HostArgumentException($"--{name}={value}: expected true or false (or --{name} alone for true)."),
+        };
+    }
+
     public static DeployArguments Parse(ICakeArguments arguments, string workingDirectory)
     {
         string? Value(string name) =>
             arguments.HasArgument(name) ? arguments.GetArguments(name).LastOrDefault() : null;
 
-        bool Flag(string name) => Value(name) is { } v && HostArguments.ParseBool(name, v);
+        bool Flag(string name) => IsOn(arguments, name);
 
         string PathOf(string value) => Path.GetFullPath(value, workingDirectory);
 

@@ -92,7 +92,9 @@ public sealed record HostArguments(
                 throw new HostArgumentException($"--{name} needs a value, as in --{name}=<value>.");
             }
 
-            pairs.Add(new(canonical ?? name, value ?? "true"));
+            // A bare flag: the host's own switches read it as true; a build argument reaches
+            // ICakeArguments with no value (null), as Cake.Frosting hands it over.
+            pairs.Add(new(canonical ?? name, value ?? (canonical is null ? null! : "true")));
         }
 
         string? Last(string key) => pairs.LastOrDefault(p => string.Equals(p.Key, key, StringComparison.OrdinalIgnoreCase)).Value;
