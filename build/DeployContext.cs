@@ -18,9 +18,10 @@ public sealed class DeployContext : FrostingContext
     private readonly Lazy<FlyCli> _fly;
     private readonly Lazy<NpmTools> _npm;
 
-    public DeployContext(ICakeContext context, SecretMasker masker)
+    public DeployContext(ICakeContext context, SecretMasker masker, RunMode? mode = null)
         : base(context)
     {
+        DryRun = mode?.DryRun ?? false;
         Masker = masker;
         WorkingDirectory = context.Environment.WorkingDirectory.FullPath;
         Options = DeployArguments.Parse(context.Arguments, WorkingDirectory);
@@ -33,6 +34,9 @@ public sealed class DeployContext : FrostingContext
     }
 
     public string WorkingDirectory { get; }
+
+    /// <summary>A <c>--dryrun</c>: setup and teardown run (as in Cake.Cli's dry run) but change nothing.</summary>
+    public bool DryRun { get; }
 
     public DeployArguments Options { get; }
 

@@ -1,2 +1,2 @@
 DeployBuild.JsonOutput.Claim(args);
-return DeployBuild.DeployHost.Create().Run(args);
+return DeployBuild.DeployHost.Create(args).Run(args);

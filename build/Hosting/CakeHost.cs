@@ -103,13 +103,6 @@ public sealed class CakeHost
                 host.Settings.UseExclusiveTarget();
             }
 
-            if (arguments.DryRun)
-            {
-                log.Information("Performing dry run...");
-                log.Information("Target is: {0}", target);
-                log.Information(string.Empty);
-            }
-
             int exitCode;
             try
             {
@@ -119,13 +112,6 @@ public sealed class CakeHost
             catch (Exception ex) when (ex is not HostArgumentException)
             {
                 exitCode = ReportFailure(log, ex);
-            }
-
-            if (arguments.DryRun && exitCode == 0)
-            {
-                log.Information(string.Empty);
-                log.Information("This was a dry run.");
-                log.Information("No tasks were actually executed.");
             }
 
             if (!arguments.DryRun && !arguments.Tree && !arguments.Description)
@@ -233,7 +219,8 @@ public sealed class CakeHost
 
         if (arguments.DryRun)
         {
-            return new StrategyScriptHost(engine, context, new PlanExecutionStrategy(log, context, tasks));
+            // Cake.Cli's dry run: performs setup and teardown, lists the tasks, runs none.
+            return new DryRunScriptHost<ICakeContext>(engine, context, log);
         }
 
         var printer = provider.GetRequiredService<ICakeReportPrinter>();
@@ -337,23 +324,6 @@ public sealed class CakeHost
             sp.GetRequiredService<ICakeConfiguration>(),
             sp.GetRequiredService<IToolInstaller>(),
             sp));
-    }
-
-    /// <summary>Runs the engine with a strategy of our own (Cake.Cli's dry-run strategy is internal).</summary>
-    private sealed class StrategyScriptHost(ICakeEngine engine, ICakeContext context, IExecutionStrategy strategy)
-        : ScriptHost(engine, context)
-    {
-        public override Task<CakeReport> RunTargetAsync(string target)
-        {
-            Settings.SetTarget(target);
-            return Engine.RunTargetAsync(Context, strategy, Settings);
-        }
-
-        public override Task<CakeReport> RunTargetsAsync(IEnumerable<string> targets)
-        {
-            Settings.SetTargets(targets);
-            return Engine.RunTargetAsync(Context, strategy, Settings);
-        }
     }
 
     private sealed class UnsupportedToolInstaller : IToolInstaller

@@ -72,6 +72,29 @@ public sealed class BuildCliTests
     }
 
     [Fact]
+    public async Task Dryrun_runs_the_lifetime_but_takes_no_lock_writes_no_state_and_runs_no_hook()
+    {
+        using var folder = new ConfigFolder();
+        var hooks = Path.Combine(folder.Config, "hooks");
+        Directory.CreateDirectory(hooks);
+        var ran = Path.Combine(folder.Root, "hooks-ran.log");
+        foreach (var point in new[] { "pre-validate", "pre-deploy", "post-deploy", "on-rollback", "on-failure" })
+        {
+            File.WriteAllText(Path.Combine(hooks, point + ".sh"), $"echo {point} >> '{ran}'\n");
+        }
+
+        var result = await Build(folder, "--dryrun", "--target=Deploy", "--force");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        // Setup ran (Cake.Cli's dry run performs it): it printed the plan.
+        Assert.Contains("Commands each task would run:", result.Stdout);
+        Assert.Contains("No tasks were actually executed.", result.Stdout);
+        Assert.False(Directory.Exists(folder.StateDir), "a dry run must take no lock and write no journal, report or audit log");
+        Assert.False(File.Exists(ran), "a dry run must run no hook");
+        Assert.DoesNotContain("Report:", result.Stdout);
+    }
+
+    [Fact]
     public async Task Dryrun_uses_the_strategy_argument()
     {
         using var folder = new ConfigFolder();

@@ -161,16 +161,18 @@ public sealed class CakeHostTests
     }
 
     [Fact]
-    public void Dryrun_runs_nothing_and_prints_the_plan()
+    public void Dryrun_performs_setup_and_teardown_as_Cake_Cli_does_and_runs_no_task()
     {
+        // Cake.Cli's DryRunExecutionStrategy performs setup and teardown, and neither task
+        // bodies nor task setup/teardown: Cake.Frosting's dry run does the same.
         var host = new HostFixture().WithTasks(typeof(A), typeof(Planned)).WithLifetime().WithTaskLifetime();
 
         var exit = host.Run("--target=Planned", "--dryrun");
 
         Assert.Equal(0, exit);
-        Assert.Empty(host.Recorder.Events);
+        Assert.Equal(["Setup", "Teardown"], host.Recorder.Events);
+        Assert.Contains("Performing dry run...", host.Output);
         Assert.Contains("1. Planned", host.Output);
-        Assert.Contains("run the first command", host.Output);
         Assert.Contains("No tasks were actually executed.", host.Output);
     }
 

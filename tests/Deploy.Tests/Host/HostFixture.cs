@@ -1,4 +1,5 @@
 using Cake.Core;
+using DeployBuild.HostAdditions;
 using DeployBuild.Hosting;
 using DeployBuild.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
