@@ -9,7 +9,6 @@ public static class DeployHost
         .UseTaskLifetime<StepLifetime>()
         .UseDefaultTarget(DeployArguments.DefaultTarget)
         .UseArguments(DeployArguments.Catalog)
-        .AddAssembly(typeof(DeployHost).Assembly)
         .ConfigureServices(services =>
         {
             Microsoft.Extensions.DependencyInjection.ServiceCollectionServiceExtensions.AddSingleton<IHostEpilogue, DeployEpilogue>(services);

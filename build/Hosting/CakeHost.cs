@@ -19,6 +19,18 @@ public sealed class CakeHost
 {
     private readonly List<Action<IServiceCollection>> _configure = [];
 
+    // As Cake.Frosting: the entry assembly's tasks are always registered.
+    private readonly List<Assembly?> _assemblies = [Assembly.GetEntryAssembly()];
+
+    public static CakeHost Create() => new();
+
+    /// <summary>Registers an assembly whose public task classes are registered too.</summary>
+    public CakeHost AddAssembly(Assembly assembly)
+    {
+        _assemblies.Add(assembly);
+        return this;
+    }
+
     public CakeHost ConfigureServices(Action<IServiceCollection> services)
     {
         _configure.Add(services);
@@ -47,7 +59,7 @@ public sealed class CakeHost
             configure(services);
         }
 
-        RegisterTasksFromAssemblies(services);
+        RegisterTasks(services, _assemblies);
 
         await using var provider = services.BuildServiceProvider();
         var console = provider.GetRequiredService<IConsole>();
@@ -256,22 +268,13 @@ public sealed class CakeHost
         }
     }
 
-    private static void RegisterTasksFromAssemblies(IServiceCollection services)
+    private static void RegisterTasks(IServiceCollection services, IEnumerable<Assembly?> assemblies)
     {
-        var assemblies = services
-            .Select(d => d.ImplementationInstance)
-            .OfType<TaskAssembly>()
-            .Select(a => a.Assembly)
-            .Distinct()
-            .ToList();
-        var already = services
-            .Where(d => d.ServiceType == typeof(IFrostingTask))
-            .Select(d => d.ImplementationType)
-            .ToHashSet();
-
-        foreach (var type in assemblies.SelectMany(a => a.GetTypes()))
+        // As Cake.Frosting: every public, concrete task class of every assembly, no de-duplication
+        // (an assembly added twice registers its tasks twice, and the engine refuses the second).
+        foreach (var type in assemblies.OfType<Assembly>().SelectMany(a => a.GetExportedTypes()))
         {
-            if (type is { IsClass: true, IsAbstract: false } && typeof(IFrostingTask).IsAssignableFrom(type) && !already.Contains(type))
+            if (type is { IsClass: true, IsAbstract: false } && typeof(IFrostingTask).IsAssignableFrom(type))
             {
                 services.AddSingleton(typeof(IFrostingTask), type);
             }
@@ -342,9 +345,6 @@ public sealed class CakeHost
             $"{GetVersion()} (Cake.Core {typeof(ICakeContext).Assembly.GetName().Version?.ToString(3)})";
     }
 }
-
-/// <summary>A folder whose task classes the host registers.</summary>
-public sealed record TaskAssembly(Assembly Assembly);
 
 /// <summary>The working directory the build runs in.</summary>
 public sealed record WorkingDirectory(DirectoryPath Path);

@@ -1,4 +1,3 @@
-using System.Reflection;
 using Cake.Core.IO;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -30,9 +29,6 @@ public static class CakeHostExtensions
 
     public static CakeHost UseWorkingDirectory(this CakeHost host, DirectoryPath path) =>
         host.ConfigureServices(s => s.AddSingleton(new WorkingDirectory(path)));
-
-    public static CakeHost AddAssembly(this CakeHost host, Assembly assembly) =>
-        host.ConfigureServices(s => s.AddSingleton(new TaskAssembly(assembly)));
 
     public static CakeHost UseSetting(this CakeHost host, string key, string value) =>
         host.ConfigureServices(s => s.AddSingleton(new CakeSetting(key, value)));

@@ -272,4 +272,19 @@ public sealed class CakeHostTests
         Assert.Empty(host.Recorder.Events);
         Assert.Contains(message, output + host.Output);
     }
+
+    [Fact]
+    public void An_added_assembly_registers_its_public_tasks_and_adding_it_twice_is_refused_as_Frosting_does()
+    {
+        // Cake.Frosting always scans the entry assembly; a build that adds it again registers every
+        // task twice, and Cake's engine refuses the second.
+        var once = new HostFixture().WithAssembly(typeof(A).Assembly);
+        Assert.Equal(0, once.Run("--target=B"));
+        Assert.Equal(["A", "B"], once.Recorder.Events);
+
+        var twice = new HostFixture().WithAssembly(typeof(A).Assembly).WithAssembly(typeof(A).Assembly);
+        Assert.NotEqual(0, twice.Run("--target=B"));
+        Assert.Empty(twice.Recorder.Events);
+        Assert.Contains("Another task with the name", twice.Output);
+    }
 }

@@ -51,6 +51,7 @@ public sealed class TestContext(ICakeContext context, Recorder recorder, SecretM
 public sealed class HostFixture
 {
     private readonly List<Type> _tasks = [];
+    private readonly List<System.Reflection.Assembly> _assemblies = [];
     private bool _lifetime;
     private bool _taskLifetime;
     private readonly List<BuildArgument> _arguments = [];
@@ -65,6 +66,12 @@ public sealed class HostFixture
     public HostFixture WithTasks(params Type[] tasks)
     {
         _tasks.AddRange(tasks);
+        return this;
+    }
+
+    public HostFixture WithAssembly(System.Reflection.Assembly assembly)
+    {
+        _assemblies.Add(assembly);
         return this;
     }
 
@@ -107,6 +114,11 @@ public sealed class HostFixture
                     services.AddSingleton(typeof(IFrostingTask), task);
                 }
             });
+        foreach (var assembly in _assemblies)
+        {
+            host = host.AddAssembly(assembly);
+        }
+
         if (_lifetime)
         {
             host = host.UseLifetime<RecordingLifetime>();
