@@ -24,7 +24,8 @@ public sealed record DeployArguments(
     bool Json,
     bool SkipHooks)
 {
-    public const string DefaultTarget = "Validate";
+    /// <summary>Cake.Frosting's default target; the Default task runs Validate.</summary>
+    public const string DefaultTarget = "Default";
 
     /// <summary>What <c>--help</c> lists and the host accepts; anything else is refused as a typo.</summary>
     public static readonly IReadOnlyList<BuildArgument> Catalog =

@@ -7,7 +7,6 @@ public static class DeployHost
         .UseContext<DeployContext>()
         .UseLifetime<DeployLifetime>()
         .UseTaskLifetime<StepLifetime>()
-        .UseDefaultTarget(DeployArguments.DefaultTarget)
         .UseArguments(DeployArguments.Catalog)
         .ConfigureServices(services =>
         {

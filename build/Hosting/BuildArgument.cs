@@ -8,6 +8,3 @@ namespace DeployBuild.Hosting;
 /// <param name="Value">Placeholder for the value, or null for a flag.</param>
 /// <param name="Description">One or two sentences, with the default.</param>
 public sealed record BuildArgument(string Name, string? Value, string Description);
-
-/// <summary>The target a run uses when <c>--target</c> is not given.</summary>
-public sealed record DefaultTarget(string Name);

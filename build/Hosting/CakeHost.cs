@@ -69,7 +69,7 @@ public sealed class CakeHost
             var catalog = provider.GetServices<BuildArgument>().ToList();
             if (arguments.Help)
             {
-                HelpWriter.Write(console, catalog, provider.GetServices<IFrostingTask>(), DefaultTargetOf(provider));
+                HelpWriter.Write(console, catalog, provider.GetServices<IFrostingTask>(), DefaultTargetName);
                 return 0;
             }
 
@@ -101,14 +101,14 @@ public sealed class CakeHost
             var tasks = TaskRegistrar.Register(engine, context, provider.GetServices<IFrostingTask>());
             RegisterLifetimes(engine, context, provider);
 
-            var target = arguments.Target ?? DefaultTargetOf(provider);
-            if (!tasks.ContainsKey(target))
+            var target = arguments.Target ?? DefaultTargetName;
+            if (!arguments.Tree && !arguments.Description && !tasks.ContainsKey(target))
             {
                 throw new HostArgumentException(
                     $"Unknown target '{target}'. Targets: {string.Join(", ", tasks.Keys.Order(StringComparer.OrdinalIgnoreCase))}.");
             }
 
-            target = TaskRegistrar.NameOf(tasks[target].GetType());
+            target = tasks.TryGetValue(target, out var task) ? TaskRegistrar.NameOf(task.GetType()) : target;
             var host = CreateScriptHost(arguments, engine, context, provider, log, tasks);
             if (arguments.Exclusive)
             {
@@ -163,8 +163,8 @@ public sealed class CakeHost
         return code == 0 ? 1 : code;
     }
 
-    private static string DefaultTargetOf(IServiceProvider provider) =>
-        provider.GetService<DefaultTarget>()?.Name ?? "Default";
+    /// <summary>Cake.Frosting's default target (the --target option's default value).</summary>
+    private const string DefaultTargetName = "Default";
 
     private static void RejectUnknownArguments(HostArguments arguments, IReadOnlyList<BuildArgument> catalog)
     {

@@ -33,10 +33,6 @@ public static class CakeHostExtensions
     public static CakeHost UseSetting(this CakeHost host, string key, string value) =>
         host.ConfigureServices(s => s.AddSingleton(new CakeSetting(key, value)));
 
-    /// <summary>Not part of Cake.Frosting (whose default target is "Default").</summary>
-    public static CakeHost UseDefaultTarget(this CakeHost host, string target) =>
-        host.ConfigureServices(s => s.AddSingleton(new DefaultTarget(target)));
-
     /// <summary>Not part of Cake.Frosting: declares the build's own arguments for --help and typo checks.</summary>
     public static CakeHost UseArguments(this CakeHost host, IEnumerable<BuildArgument> arguments) =>
         host.ConfigureServices(s =>

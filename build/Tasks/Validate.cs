@@ -9,7 +9,10 @@ public sealed class Validate : DeployStep, IPlannedTask<DeployContext>
 {
     public override bool ShouldRun(DeployContext context)
     {
-        if (context.Options.Force && !string.Equals(context.Options.Target, Name, StringComparison.OrdinalIgnoreCase))
+        // Asked for by name, or through Default (which is Validate): --force does not skip it then.
+        var asked = string.Equals(context.Options.Target, Name, StringComparison.OrdinalIgnoreCase)
+                    || string.Equals(context.Options.Target, "Default", StringComparison.OrdinalIgnoreCase);
+        if (context.Options.Force && !asked)
         {
             context.Warning("==================================================================================");
             context.Warning("--force: SKIPPING THE PRE-DEPLOY CHECKS (tests, syntax, migrations, Dockerfile,");

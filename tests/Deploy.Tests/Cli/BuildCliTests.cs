@@ -95,6 +95,18 @@ public sealed class BuildCliTests
     }
 
     [Fact]
+    public async Task Without_a_target_the_Default_task_runs_Validate()
+    {
+        using var folder = new ConfigFolder();
+
+        var result = await Build(folder, "--dryrun");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Contains("Target is: Default", result.Stdout);
+        Assert.Matches(@"1\. Validate\s*\n\s*2\. Default\s*\n", result.Stdout);
+    }
+
+    [Fact]
     public async Task Dryrun_uses_the_strategy_argument()
     {
         using var folder = new ConfigFolder();
@@ -111,7 +123,7 @@ public sealed class BuildCliTests
         var result = await Build("--target=Deplyo");
 
         Assert.Equal(1, result.ExitCode);
-        Assert.Contains("Unknown target 'Deplyo'. Targets: Backup, Demo, Deploy, Migrate, Release, Rollback, Secrets, Status, Tag, Validate, Verify.", result.Output);
+        Assert.Contains("Unknown target 'Deplyo'. Targets: Backup, Default, Demo, Deploy, Migrate, Release, Rollback, Secrets, Status, Tag, Validate, Verify.", result.Output);
     }
 
     [Fact]

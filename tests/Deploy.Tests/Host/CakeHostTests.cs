@@ -19,12 +19,12 @@ public sealed class CakeHostTests
     }
 
     [Fact]
-    public void Uses_the_default_target_when_none_is_given()
+    public void Runs_the_Default_task_when_no_target_is_given()
     {
-        var host = new HostFixture().WithTasks(typeof(A), typeof(B), typeof(C));
+        var host = new HostFixture().WithTasks(typeof(A), typeof(B), typeof(C), typeof(Default));
 
         Assert.Equal(0, host.Run());
-        Assert.Equal(["A", "B", "C"], host.Recorder.Events);
+        Assert.Equal(["A", "B", "C", "Default"], host.Recorder.Events);
     }
 
     [Fact]

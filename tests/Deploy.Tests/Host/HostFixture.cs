@@ -97,7 +97,6 @@ public sealed class HostFixture
     {
         var host = new CakeHost()
             .UseContext<TestContext>()
-            .UseDefaultTarget("C")
             .UseArguments(_arguments)
             .ConfigureServices(services =>
             {
@@ -158,6 +157,10 @@ public sealed class B : RecordingTask;
 [IsDependentOn(typeof(B))]
 [TaskDescription("The last task")]
 public sealed class C : RecordingTask;
+
+/// <summary>What runs without --target, as under Cake.Frosting.</summary>
+[IsDependentOn(typeof(C))]
+public sealed class Default : RecordingTask;
 
 [IsDependeeOf(typeof(C))]
 public sealed class BeforeC : RecordingTask;
