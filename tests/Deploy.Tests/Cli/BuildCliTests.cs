@@ -20,8 +20,24 @@ public sealed class BuildCliTests
         var result = await Build("--tree");
 
         Assert.True(result.ExitCode == 0, result.ToString());
-        Assert.Matches(@"Deploy\s*\n\s*└─Tag\s*\n\s*└─Verify\s*\n\s*└─Release\s*\n\s*└─Migrate\s*\n\s*└─Backup\s*\n\s*└─Validate", result.Stdout);
+        Assert.Matches(@"Deploy\s*\n├─Tag\s*\n│\s*└─Verify\s*\n│\s*└─Release\s*\n│\s*└─Migrate\s*\n│\s*└─Backup\s*\n│\s*└─Validate\s*\n└─Secrets\s*\n", result.Stdout);
         Assert.Contains("Rollback", result.Stdout);
+        Assert.Matches(@"Default\s*\n└─Validate", result.Stdout);
+    }
+
+    [Fact]
+    public async Task Deploy_runs_Secrets_between_Migrate_and_Release()
+    {
+        // The tree shows Secrets under Deploy; the order it runs in is still Migrate, Secrets, Release.
+        using var folder = new ConfigFolder();
+
+        var result = await Build(folder, "--dryrun", "--target=Deploy");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        var plan = result.Stdout[result.Stdout.IndexOf("Commands each task would run:", StringComparison.Ordinal)..];
+        var order = plan.Split('\n').Where(l => l.StartsWith("  ", StringComparison.Ordinal) && !l.StartsWith("   ", StringComparison.Ordinal))
+            .Select(l => l.Trim()).ToList();
+        Assert.Equal(["Validate", "Backup", "Migrate", "Secrets", "Release", "Verify", "Tag", "Deploy"], order);
     }
 
     [Fact]
