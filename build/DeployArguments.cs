@@ -4,7 +4,7 @@ namespace DeployBuild;
 
 /// <summary>The build's own command-line arguments, parsed once.</summary>
 public sealed record DeployArguments(
-    string Target,
+    IReadOnlyList<string> Targets,
     string ConfigDirectory,
     string? Backend,
     string? Flyctl,
@@ -26,6 +26,14 @@ public sealed record DeployArguments(
 {
     /// <summary>Cake.Frosting's default target; the Default task runs Validate.</summary>
     public const string DefaultTarget = "Default";
+
+    /// <summary>The first target: the one Cake's setup sees (several --target values run in order).</summary>
+    public string Target => Targets[0];
+
+    /// <summary>Whether the user named this task with --target (Default stands for Validate).</summary>
+    public bool Asked(string task) =>
+        Targets.Any(t => string.Equals(t, task, StringComparison.OrdinalIgnoreCase)
+                         || (string.Equals(task, "Validate", StringComparison.OrdinalIgnoreCase) && string.Equals(t, DefaultTarget, StringComparison.OrdinalIgnoreCase)));
 
     /// <summary>What <c>--help</c> lists and the host accepts; anything else is refused as a typo.</summary>
     public static readonly IReadOnlyList<BuildArgument> Catalog =
@@ -88,7 +96,10 @@ public sealed record DeployArguments(
 
         var flyctl = Value("flyctl");
         return new DeployArguments(
-            Target: Value("target") ?? DefaultTarget,
+            // Cake.Frosting puts every --target value (default: Default) under "target".
+            Targets: arguments.HasArgument("target") && arguments.GetArguments("target").Where(t => !string.IsNullOrEmpty(t)).ToList() is { Count: > 0 } targets
+                ? targets
+                : [DefaultTarget],
             ConfigDirectory: PathOf(Value("config") ?? "backend-config"),
             Backend: Value("backend") is { } backend ? PathOf(backend) : null,
             Flyctl: flyctl is null ? null : (flyctl.Contains('/') || flyctl.Contains('\\') ? PathOf(flyctl) : flyctl),

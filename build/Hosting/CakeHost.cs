@@ -98,18 +98,13 @@ public sealed class CakeHost
 
             var context = provider.GetService<IFrostingContext>() ?? new FrostingContext(provider.GetRequiredService<ICakeContext>());
             var engine = provider.GetRequiredService<ICakeEngine>();
-            var tasks = TaskRegistrar.Register(engine, context, provider.GetServices<IFrostingTask>());
+            TaskRegistrar.Register(engine, context, provider.GetServices<IFrostingTask>());
             RegisterLifetimes(engine, context, provider);
 
-            var target = arguments.Target ?? DefaultTargetName;
-            if (!arguments.Tree && !arguments.Description && !tasks.ContainsKey(target))
-            {
-                throw new HostArgumentException(
-                    $"Unknown target '{target}'. Targets: {string.Join(", ", tasks.Keys.Order(StringComparer.OrdinalIgnoreCase))}.");
-            }
-
-            target = tasks.TryGetValue(target, out var task) ? TaskRegistrar.NameOf(task.GetType()) : target;
-            var host = CreateScriptHost(arguments, engine, context, provider, log, tasks);
+            // As Cake.Frosting: the targets go to the engine as typed (it matches them ignoring
+            // case, and refuses an unknown one with its own message before any setup).
+            IReadOnlyList<string> targets = arguments.Targets.Count > 0 ? arguments.Targets : [DefaultTargetName];
+            var host = CreateScriptHost(arguments, engine, context, provider, log);
             if (arguments.Exclusive)
             {
                 host.Settings.UseExclusiveTarget();
@@ -118,7 +113,7 @@ public sealed class CakeHost
             int exitCode;
             try
             {
-                await host.RunTargetAsync(target);
+                await host.RunTargetsAsync(targets);
                 exitCode = 0;
             }
             catch (Exception ex) when (ex is not HostArgumentException)
@@ -216,8 +211,7 @@ public sealed class CakeHost
         ICakeEngine engine,
         ICakeContext context,
         IServiceProvider provider,
-        ICakeLog log,
-        IReadOnlyDictionary<string, IFrostingTask> tasks)
+        ICakeLog log)
     {
         if (arguments.Tree)
         {

@@ -7,11 +7,11 @@ internal static class HelpWriter
 {
     private static readonly (string Switch, string Description)[] CakeSwitches =
     [
-        ("-t, --target=<TARGET>", "Task to run (default: {0})."),
+        ("-t, --target=<TARGET>", "Task to run (default: {0}); repeat it to run several."),
         ("-v, --verbosity=<LEVEL>", "quiet, minimal, normal (default), verbose or diagnostic."),
         ("--dryrun", "Print the tasks that would run and their commands; change nothing. Aliases: --noop, --whatif."),
-        ("--tree", "Print the task graph."),
-        ("--description", "Print every task with its description."),
+        ("--tree", "Print the task graph. Alias: --showtree."),
+        ("--description", "Print every task with its description. Aliases: --descriptions, --showdescription, --showdescriptions."),
         ("-e, --exclusive", "Run the target alone, without its dependencies."),
         ("-w, --working=<DIR>", "Run as if started in DIR."),
         ("--version", "Print the build's version."),

@@ -12,7 +12,7 @@ public sealed class HostArgumentException(string message) : Exception(message);
 /// pair becomes a Cake argument.
 /// </summary>
 public sealed record HostArguments(
-    string? Target,
+    IReadOnlyList<string> Targets,
     Verbosity Verbosity,
     bool DryRun,
     bool Tree,
@@ -31,8 +31,8 @@ public sealed record HostArguments(
             ["target"] = "target", ["t"] = "target",
             ["verbosity"] = "verbosity", ["v"] = "verbosity",
             ["dryrun"] = "dryrun", ["noop"] = "dryrun", ["whatif"] = "dryrun",
-            ["tree"] = "tree",
-            ["description"] = "description", ["descriptions"] = "description", ["showdescription"] = "description",
+            ["tree"] = "tree", ["showtree"] = "tree",
+            ["description"] = "description", ["descriptions"] = "description", ["showdescription"] = "description", ["showdescriptions"] = "description",
             ["exclusive"] = "exclusive", ["e"] = "exclusive",
             ["version"] = "version", ["ver"] = "version",
             ["info"] = "info",
@@ -101,7 +101,8 @@ public sealed record HostArguments(
         bool Flag(string key) => Last(key) is { } v && ParseBool(key, v);
 
         return new HostArguments(
-            Target: Last("target"),
+            // Several --target values are all run, in order, as Cake.Frosting does.
+            Targets: pairs.Where(p => string.Equals(p.Key, "target", StringComparison.OrdinalIgnoreCase)).Select(p => p.Value).ToList(),
             Verbosity: ParseVerbosity(Last("verbosity")),
             DryRun: Flag("dryrun"),
             Tree: Flag("tree"),

@@ -10,9 +10,7 @@ public sealed class Validate : DeployStep, IPlannedTask<DeployContext>
     public override bool ShouldRun(DeployContext context)
     {
         // Asked for by name, or through Default (which is Validate): --force does not skip it then.
-        var asked = string.Equals(context.Options.Target, Name, StringComparison.OrdinalIgnoreCase)
-                    || string.Equals(context.Options.Target, "Default", StringComparison.OrdinalIgnoreCase);
-        if (context.Options.Force && !asked)
+        if (context.Options.Force && !context.Options.Asked(Name))
         {
             context.Warning("==================================================================================");
             context.Warning("--force: SKIPPING THE PRE-DEPLOY CHECKS (tests, syntax, migrations, Dockerfile,");

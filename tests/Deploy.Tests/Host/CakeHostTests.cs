@@ -187,7 +187,7 @@ public sealed class CakeHostTests
     }
 
     [Fact]
-    public void Unknown_target_names_it_lists_the_targets_and_runs_nothing()
+    public void Unknown_target_is_refused_with_Cakes_message_before_any_setup()
     {
         var host = new HostFixture().WithTasks(typeof(A), typeof(B), typeof(C)).WithLifetime();
 
@@ -195,7 +195,50 @@ public sealed class CakeHostTests
 
         Assert.Equal(1, exit);
         Assert.Empty(host.Recorder.Events);
-        Assert.Contains("Unknown target 'Deplo'. Targets: A, B, C.", host.Output);
+        Assert.Contains("Error: The target 'Deplo' was not found.", host.Output);
+
+        var two = new HostFixture().WithTasks(typeof(A)).WithLifetime();
+        Assert.Equal(1, two.Run("--target=X", "--target=A", "--target=Y"));
+        Assert.Empty(two.Recorder.Events);
+        Assert.Contains("Error: The targets 'X', 'Y' were not found.", two.Output);
+    }
+
+    [Fact]
+    public void Several_targets_all_run_in_order_with_one_setup_and_teardown()
+    {
+        var host = new HostFixture().WithTasks(typeof(A), typeof(NamedTask)).WithLifetime();
+
+        Assert.Equal(0, host.Run("--target=Named-Task", "-t", "A"));
+        var events = host.Recorder.Events;
+        Assert.Equal("Setup", events[0]);
+        Assert.Equal("Teardown", events[^1]);
+        // Cake.Core 7 orders several targets on one graph; both run, once each.
+        Assert.Equal(["A", "NamedTask"], events.Skip(1).SkipLast(1).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public void Showtree_and_showdescriptions_are_aliases_as_in_Frosting()
+    {
+        var tree = new HostFixture().WithTasks(typeof(A), typeof(B), typeof(C));
+        Assert.Equal(0, tree.Run("--showtree"));
+        Assert.Empty(tree.Recorder.Events);
+        Assert.Matches(@"C\s*\n\s*└─B\s*\n\s*└─A", tree.Output);
+
+        var description = new HostFixture().WithTasks(typeof(A), typeof(B), typeof(C));
+        Assert.Equal(0, description.Run("--showdescriptions"));
+        Assert.Empty(description.Recorder.Events);
+        Assert.Contains("The last task", description.Output);
+    }
+
+    [Fact]
+    public void A_failing_task_exits_with_Cake_Cli_code_for_the_engines_report_exception()
+    {
+        // Cake's engine wraps a task's exception (even a CakeException with its own exit code) in
+        // a CakeReportException, whose exit code Cake.Cli's LogException returns: 1.
+        var host = new HostFixture().WithTasks(typeof(ExitsWithThree));
+
+        Assert.Equal(1, host.Run("--target=ExitsWithThree"));
+        Assert.Contains("Error: stopped with code 3", host.Output);
     }
 
     [Fact]

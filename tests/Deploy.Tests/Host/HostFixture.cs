@@ -202,6 +202,11 @@ public sealed class Planned : RecordingTask, IPlannedTask<TestContext>
     public IEnumerable<string> Plan(TestContext context) => ["run the first command", "then the second"];
 }
 
+public sealed class ExitsWithThree : RecordingTask
+{
+    public override void Run(TestContext context) => throw new CakeException(3, "stopped with code 3");
+}
+
 public sealed class LogsSecret : RecordingTask
 {
     public override void Run(TestContext context)
