@@ -74,7 +74,7 @@ public sealed record DeployArguments(
         {
             "true" or "1" or "yes" or "on" => true,
             "false" or "0" or "no" or "off" => false,
-            _ => throw new HostArgumentException($"--{name}={value}: expected true or false (or --{name} alone for true)."),
+            _ => throw new CakeException($"--{name}={value}: expected true or false (or --{name} alone for true)."),
         };
     }
 
@@ -90,7 +90,7 @@ public sealed record DeployArguments(
         var strategy = Value("strategy");
         if (strategy is not null && !Settings.SettingsLoader.Strategies.Contains(strategy, StringComparer.OrdinalIgnoreCase))
         {
-            throw new HostArgumentException(
+            throw new CakeException(
                 $"--strategy={strategy} is not a Fly strategy. Use {string.Join(", ", Settings.SettingsLoader.Strategies)}.");
         }
 
@@ -112,7 +112,7 @@ public sealed record DeployArguments(
             LocalBuild: Flag("local-build"),
             RestoreOnFailure: Flag("restore-on-failure"),
             ToRelease: Value("to-release") is { } release
-                ? int.TryParse(release.TrimStart('v', 'V'), out var version) && version > 0 ? version : throw new HostArgumentException($"--to-release={release} is not a release version (a number, as flyctl releases shows).")
+                ? int.TryParse(release.TrimStart('v', 'V'), out var version) && version > 0 ? version : throw new CakeException($"--to-release={release} is not a release version (a number, as flyctl releases shows).")
                 : null,
             SchemaTo: Value("schema-to"),
             RestoreBackup: Value("restore-backup") is { } backup ? PathOf(backup) : null,

@@ -18,9 +18,10 @@ public sealed class DeployContext : FrostingContext
     private readonly Lazy<FlyCli> _fly;
     private readonly Lazy<NpmTools> _npm;
 
-    public DeployContext(ICakeContext context, SecretMasker masker, RunMode? mode = null)
+    public DeployContext(ICakeContext context, SecretMasker masker, RunMode? mode = null, DeployEpilogue? epilogue = null)
         : base(context)
     {
+        BuildArgument.Check(context.Arguments, DeployArguments.Catalog);
         DryRun = mode?.DryRun ?? false;
         Masker = masker;
         WorkingDirectory = context.Environment.WorkingDirectory.FullPath;
@@ -31,6 +32,10 @@ public sealed class DeployContext : FrostingContext
         _fly = new Lazy<FlyCli>(() => new FlyCli(Commands, FlyctlLocator.Resolve(Options.Flyctl, System.Environment.GetEnvironmentVariable), Settings.App));
         _npm = new Lazy<NpmTools>(() => new NpmTools(this, NpmTools.Locate()));
         GitHubActions = Reporting.GitHubActionsReporter.Detect(context);
+        if (epilogue is not null)
+        {
+            epilogue.Context = this;
+        }
     }
 
     public string WorkingDirectory { get; }

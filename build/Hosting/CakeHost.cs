@@ -39,7 +39,7 @@ public sealed class CakeHost
 
     public int Run(IEnumerable<string> args) => RunAsync(args).GetAwaiter().GetResult();
 
-    public async Task<int> RunAsync(IEnumerable<string> args)
+    private async Task<int> RunAsync(IEnumerable<string> args)
     {
         HostArguments arguments;
         try
@@ -66,10 +66,9 @@ public sealed class CakeHost
         var log = provider.GetRequiredService<ICakeLog>();
         try
         {
-            var catalog = provider.GetServices<BuildArgument>().ToList();
             if (arguments.Help)
             {
-                HelpWriter.Write(console, catalog, provider.GetServices<IFrostingTask>(), DefaultTargetName);
+                HelpWriter.Write(console, provider.GetServices<IFrostingTask>(), DefaultTargetName);
                 return 0;
             }
 
@@ -85,7 +84,8 @@ public sealed class CakeHost
                 return 0;
             }
 
-            RejectUnknownArguments(arguments, catalog);
+            // As Cake.Frosting: the verbosity is set on whatever ICakeLog the services resolve to.
+            log.Verbosity = arguments.Verbosity;
 
             var environment = provider.GetRequiredService<ICakeEnvironment>();
             var workingDirectory = arguments.WorkingDirectory is { } w
@@ -121,14 +121,6 @@ public sealed class CakeHost
                 exitCode = ReportFailure(log, ex);
             }
 
-            if (!arguments.DryRun && !arguments.Tree && !arguments.Description)
-            {
-                foreach (var epilogue in provider.GetServices<IHostEpilogue>())
-                {
-                    epilogue.Run(context, exitCode);
-                }
-            }
-
             return exitCode;
         }
         catch (HostArgumentException ex)
@@ -160,51 +152,6 @@ public sealed class CakeHost
 
     /// <summary>Cake.Frosting's default target (the --target option's default value).</summary>
     private const string DefaultTargetName = "Default";
-
-    private static void RejectUnknownArguments(HostArguments arguments, IReadOnlyList<BuildArgument> catalog)
-    {
-        if (catalog.Count == 0)
-        {
-            return;
-        }
-
-        var known = catalog.Select(a => a.Name).ToHashSet(StringComparer.OrdinalIgnoreCase);
-        foreach (var (name, _) in arguments.Arguments)
-        {
-            if (HostArguments.Switches.ContainsKey(name) || known.Contains(name))
-            {
-                continue;
-            }
-
-            var guess = catalog.Select(a => a.Name)
-                .Concat(HostArguments.Switches.Values.Distinct())
-                .OrderBy(candidate => Distance(candidate, name))
-                .First();
-            var hint = Distance(guess, name) <= 2 ? $" Did you mean --{guess}?" : string.Empty;
-            throw new HostArgumentException($"Unknown argument --{name}.{hint}");
-        }
-    }
-
-    private static int Distance(string a, string b)
-    {
-        a = a.ToLowerInvariant();
-        b = b.ToLowerInvariant();
-        var previous = Enumerable.Range(0, b.Length + 1).ToArray();
-        for (var i = 1; i <= a.Length; i++)
-        {
-            var current = new int[b.Length + 1];
-            current[0] = i;
-            for (var j = 1; j <= b.Length; j++)
-            {
-                var cost = a[i - 1] == b[j - 1] ? 0 : 1;
-                current[j] = Math.Min(Math.Min(current[j - 1] + 1, previous[j] + 1), previous[j - 1] + cost);
-            }
-
-            previous = current;
-        }
-
-        return previous[b.Length];
-    }
 
     private static IScriptHost CreateScriptHost(
         HostArguments arguments,
@@ -292,12 +239,13 @@ public sealed class CakeHost
             ColorSystem = PolicyConsole.AnsiWanted() ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
             Out = new AnsiConsoleOutput(Console.Out),
         }));
-        services.AddSingleton<SecretMasker>();
-        services.AddSingleton<ICakeLog>(sp => new MaskingLog(
-            new CakeBuildLog(sp.GetRequiredService<IConsole>(), arguments.Verbosity),
-            sp.GetRequiredService<SecretMasker>()));
+        services.AddSingleton<ICakeLog>(sp => new CakeBuildLog(sp.GetRequiredService<IConsole>()));
+
+        // As Cake.Frosting: the host's switches stay with the host, except the targets.
         services.AddSingleton<ICakeArguments>(_ => new CakeArguments(
-            arguments.Arguments.ToLookup(p => p.Key, p => p.Value, StringComparer.OrdinalIgnoreCase)));
+            arguments.Arguments
+                .Where(p => !HostArguments.Switches.ContainsKey(p.Key) || p.Key == "target")
+                .ToLookup(p => p.Key, p => p.Value, StringComparer.OrdinalIgnoreCase)));
         services.AddSingleton<ICakeConfiguration>(sp => new CakeConfiguration(
             sp.GetServices<CakeSetting>().ToDictionary(s => s.Key, s => s.Value, StringComparer.OrdinalIgnoreCase)));
         services.AddSingleton<IToolRepository, ToolRepository>();
@@ -341,7 +289,7 @@ public sealed class CakeHost
 }
 
 /// <summary>The working directory the build runs in.</summary>
-public sealed record WorkingDirectory(DirectoryPath Path);
+internal sealed record WorkingDirectory(DirectoryPath Path);
 
 /// <summary>A Cake configuration value (what cake.config or CAKE_* variables would set).</summary>
-public sealed record CakeSetting(string Key, string Value);
+internal sealed record CakeSetting(string Key, string Value);

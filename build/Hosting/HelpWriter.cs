@@ -19,29 +19,17 @@ internal static class HelpWriter
         ("-h, --help", "Print this help."),
     ];
 
-    public static void Write(IConsole console, IReadOnlyList<BuildArgument> arguments, IEnumerable<IFrostingTask> tasks, string defaultTarget)
+    public static void Write(IConsole console, IEnumerable<IFrostingTask> tasks, string defaultTarget)
     {
         var text = new StringBuilder();
         text.AppendLine("USAGE:");
         text.AppendLine("    ./build.sh [--target=<TARGET>] [OPTIONS]      (Windows: .\\build.ps1 ...)");
         text.AppendLine();
         text.AppendLine("OPTIONS:");
-        var width = Math.Max(
-            CakeSwitches.Max(s => s.Switch.Length),
-            arguments.Count == 0 ? 0 : arguments.Max(a => Usage(a).Length)) + 4;
+        var width = CakeSwitches.Max(s => s.Switch.Length) + 4;
         foreach (var (name, description) in CakeSwitches)
         {
             AppendEntry(text, name, string.Format(System.Globalization.CultureInfo.InvariantCulture, description, defaultTarget), width);
-        }
-
-        if (arguments.Count > 0)
-        {
-            text.AppendLine();
-            text.AppendLine("ARGUMENTS:");
-            foreach (var argument in arguments)
-            {
-                AppendEntry(text, Usage(argument), argument.Description, width);
-            }
         }
 
         var targets = tasks
@@ -61,9 +49,6 @@ internal static class HelpWriter
 
         console.Write(text.ToString());
     }
-
-    private static string Usage(BuildArgument argument) =>
-        argument.Value is null ? $"--{argument.Name}" : $"--{argument.Name}=<{argument.Value}>";
 
     private static void AppendEntry(StringBuilder text, string name, string description, int width)
     {

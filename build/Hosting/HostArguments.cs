@@ -4,14 +4,14 @@ using Cake.Core.Diagnostics;
 namespace DeployBuild.Hosting;
 
 /// <summary>A command-line mistake: printed as it is, with a pointer to <c>--help</c>.</summary>
-public sealed class HostArgumentException(string message) : Exception(message);
+internal sealed class HostArgumentException(string message) : Exception(message);
 
 /// <summary>
 /// Cake's switches, parsed the way Cake.Frosting accepts them (<c>--name=value</c>,
 /// <c>--name value</c>, <c>-t value</c>, bare <c>--flag</c>). Every other <c>--name=value</c>
 /// pair becomes a Cake argument.
 /// </summary>
-public sealed record HostArguments(
+internal sealed record HostArguments(
     IReadOnlyList<string> Targets,
     Verbosity Verbosity,
     bool DryRun,

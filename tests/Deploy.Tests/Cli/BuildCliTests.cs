@@ -217,6 +217,21 @@ public sealed class BuildCliTests
     }
 
     [Fact]
+    public async Task The_last_lines_name_the_report_and_the_journal_after_Cakes_summary()
+    {
+        // The epilogue is ours: Program.cs writes it once the host returned, under either host.
+        using var folder = new ConfigFolder();
+
+        var result = await Build(folder, "--target=Backup", "--exclusive");
+
+        Assert.Equal(1, result.ExitCode);
+        var lines = result.Stdout.Split('\n').Select(l => l.TrimEnd()).Where(l => l.Length > 0).ToList();
+        Assert.StartsWith("Journal: .deploy/runs/", lines[^1]);
+        Assert.StartsWith("Report:  .deploy/runs/", lines[^2]);
+        Assert.True(result.Stdout.LastIndexOf("Task", StringComparison.Ordinal) < result.Stdout.LastIndexOf("Report:", StringComparison.Ordinal), result.Stdout);
+    }
+
+    [Fact]
     public async Task Held_lock_refuses_a_second_run_naming_the_holder_and_changes_nothing()
     {
         using var folder = new ConfigFolder();

@@ -54,7 +54,6 @@ public sealed class HostFixture
     private readonly List<System.Reflection.Assembly> _assemblies = [];
     private bool _lifetime;
     private bool _taskLifetime;
-    private readonly List<BuildArgument> _arguments = [];
     private readonly StringWriter _ansi = new();
 
     public Recorder Recorder { get; } = new();
@@ -87,19 +86,14 @@ public sealed class HostFixture
         return this;
     }
 
-    public HostFixture WithArgument(string name)
-    {
-        _arguments.Add(new BuildArgument(name, "value", "test argument"));
-        return this;
-    }
-
     public int Run(params string[] args)
     {
         var host = new CakeHost()
             .UseContext<TestContext>()
-            .UseArguments(_arguments)
             .ConfigureServices(services =>
             {
+                // As the build does: masking through the public ConfigureServices.
+                services.AddSecretMasking();
                 services.AddSingleton(Recorder);
                 services.AddSingleton<IConsole>(Console);
                 services.AddSingleton(AnsiConsole.Create(new AnsiConsoleSettings
@@ -200,6 +194,17 @@ public sealed class AsyncTask : AsyncFrostingTask<TestContext>
 public sealed class Planned : RecordingTask, IPlannedTask<TestContext>
 {
     public IEnumerable<string> Plan(TestContext context) => ["run the first command", "then the second"];
+}
+
+public sealed class ListsArguments : FrostingTask<TestContext>
+{
+    public override void Run(TestContext context)
+    {
+        foreach (var (name, values) in context.Arguments.GetArguments().OrderBy(p => p.Key, StringComparer.Ordinal))
+        {
+            context.Recorder.Add($"{name}={string.Join(",", values)}");
+        }
+    }
 }
 
 public sealed class ExitsWithThree : RecordingTask
