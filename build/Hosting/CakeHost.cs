@@ -90,7 +90,7 @@ public sealed class CakeHost
             var environment = provider.GetRequiredService<ICakeEnvironment>();
             var workingDirectory = arguments.WorkingDirectory is { } w
                 ? new DirectoryPath(w)
-                : provider.GetService<WorkingDirectory>()?.Path;
+                : provider.GetService<HostWorkingDirectory>()?.Path;
             if (workingDirectory is not null)
             {
                 environment.WorkingDirectory = workingDirectory.MakeAbsolute(environment);
@@ -247,7 +247,7 @@ public sealed class CakeHost
                 .Where(p => !HostArguments.Switches.ContainsKey(p.Key) || p.Key == "target")
                 .ToLookup(p => p.Key, p => p.Value, StringComparer.OrdinalIgnoreCase)));
         services.AddSingleton<ICakeConfiguration>(sp => new CakeConfiguration(
-            sp.GetServices<CakeSetting>().ToDictionary(s => s.Key, s => s.Value, StringComparer.OrdinalIgnoreCase)));
+            sp.GetServices<HostCakeSetting>().ToDictionary(s => s.Key, s => s.Value, StringComparer.OrdinalIgnoreCase)));
         services.AddSingleton<IToolRepository, ToolRepository>();
         services.AddSingleton<IToolResolutionStrategy, ToolResolutionStrategy>();
         services.AddSingleton<IToolLocator, ToolLocator>();
@@ -289,7 +289,7 @@ public sealed class CakeHost
 }
 
 /// <summary>The working directory the build runs in.</summary>
-internal sealed record WorkingDirectory(DirectoryPath Path);
+internal sealed record HostWorkingDirectory(DirectoryPath Path);
 
 /// <summary>A Cake configuration value (what cake.config or CAKE_* variables would set).</summary>
-internal sealed record CakeSetting(string Key, string Value);
+internal sealed record HostCakeSetting(string Key, string Value);

@@ -28,8 +28,8 @@ public static class CakeHostExtensions
         });
 
     public static CakeHost UseWorkingDirectory(this CakeHost host, DirectoryPath path) =>
-        host.ConfigureServices(s => s.AddSingleton(new WorkingDirectory(path)));
+        host.ConfigureServices(s => s.AddSingleton(new HostWorkingDirectory(path)));
 
     public static CakeHost UseCakeSetting(this CakeHost host, string key, string value) =>
-        host.ConfigureServices(s => s.AddSingleton(new CakeSetting(key, value)));
+        host.ConfigureServices(s => s.AddSingleton(new HostCakeSetting(key, value)));
 }
