@@ -4,6 +4,7 @@ using Cake.Core;
 using Cake.Core.Configuration;
 using Cake.Core.Diagnostics;
 using Cake.Core.IO;
+using Cake.Core.Modules;
 using Cake.Core.Scripting;
 using Cake.Core.Tooling;
 using Microsoft.Extensions.DependencyInjection;
@@ -225,13 +226,11 @@ public sealed class CakeHost
     private static void RegisterCake(IServiceCollection services, HostArguments arguments)
     {
         services.AddSingleton(arguments);
-        services.AddSingleton<ICakePlatform, CakePlatform>();
-        services.AddSingleton<ICakeRuntime, CakeRuntime>();
-        services.AddSingleton<ICakeEnvironment, CakeEnvironment>();
-        services.AddSingleton<IFileSystem, FileSystem>();
-        services.AddSingleton<IGlobber, Globber>();
-        services.AddSingleton<IRegistry, WindowsRegistry>();
-        services.AddSingleton<ICakeDataService, CakeDataService>();
+
+        // Cake.Core's own registrations (engine, context, environment, file system, globber,
+        // process runner, tools...), through Cake.Cli's ServiceCollection adapter, as Cake.Frosting.
+        services.UseModule<CoreModule>();
+
         services.AddSingleton<IConsole>(sp => new PolicyConsole(new CakeConsole(sp.GetRequiredService<ICakeEnvironment>())));
         services.AddSingleton(_ => AnsiConsole.Create(new AnsiConsoleSettings
         {
@@ -248,27 +247,9 @@ public sealed class CakeHost
                 .ToLookup(p => p.Key, p => p.Value, StringComparer.OrdinalIgnoreCase)));
         services.AddSingleton<ICakeConfiguration>(sp => new CakeConfiguration(
             sp.GetServices<HostCakeSetting>().ToDictionary(s => s.Key, s => s.Value, StringComparer.OrdinalIgnoreCase)));
-        services.AddSingleton<IToolRepository, ToolRepository>();
-        services.AddSingleton<IToolResolutionStrategy, ToolResolutionStrategy>();
-        services.AddSingleton<IToolLocator, ToolLocator>();
         services.AddSingleton<IToolInstaller, UnsupportedToolInstaller>();
-        services.AddSingleton<IProcessRunner, ProcessRunner>();
-        services.AddSingleton<ICakeEngine, CakeEngine>();
         services.AddSingleton<ICakeReportPrinter>(sp => new CakeSpectreReportPrinter(sp.GetRequiredService<IAnsiConsole>()));
-        services.AddSingleton<IVersionResolver, BuildVersionResolver>();
-        services.AddSingleton<ICakeContext>(sp => new CakeContext(
-            sp.GetRequiredService<IFileSystem>(),
-            sp.GetRequiredService<ICakeEnvironment>(),
-            sp.GetRequiredService<IGlobber>(),
-            sp.GetRequiredService<ICakeLog>(),
-            sp.GetRequiredService<ICakeArguments>(),
-            sp.GetRequiredService<IProcessRunner>(),
-            sp.GetRequiredService<IRegistry>(),
-            sp.GetRequiredService<IToolLocator>(),
-            sp.GetRequiredService<ICakeDataService>(),
-            sp.GetRequiredService<ICakeConfiguration>(),
-            sp.GetRequiredService<IToolInstaller>(),
-            sp));
+        services.AddSingleton<IVersionResolver, VersionResolver>();
     }
 
     private sealed class UnsupportedToolInstaller : IToolInstaller
@@ -276,15 +257,6 @@ public sealed class CakeHost
         public IEnumerable<FilePath> Install(Cake.Core.Packaging.PackageReference tool) =>
             throw new NotSupportedException(
                 $"This build does not install Cake tools ({tool.OriginalString}); install them with 'dotnet tool restore' or npm.");
-    }
-
-    private sealed class BuildVersionResolver : IVersionResolver
-    {
-        public string GetVersion() =>
-            Assembly.GetEntryAssembly()?.GetName().Version?.ToString(3) ?? "0.0.0";
-
-        public string GetProductVersion() =>
-            $"{GetVersion()} (Cake.Core {typeof(ICakeContext).Assembly.GetName().Version?.ToString(3)})";
     }
 }
 

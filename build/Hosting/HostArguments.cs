@@ -1,4 +1,5 @@
 using System.Globalization;
+using Cake.Core;
 using Cake.Core.Diagnostics;
 
 namespace DeployBuild.Hosting;
@@ -122,15 +123,22 @@ internal sealed record HostArguments(
         _ => throw new HostArgumentException($"--{name}={value}: expected true or false."),
     };
 
-    private static Verbosity ParseVerbosity(string? value) => value?.ToLower(CultureInfo.InvariantCulture) switch
+    private static Verbosity ParseVerbosity(string? value)
     {
-        null => Verbosity.Normal,
-        "quiet" or "q" => Verbosity.Quiet,
-        "minimal" or "m" => Verbosity.Minimal,
-        "normal" or "n" => Verbosity.Normal,
-        "verbose" or "v" => Verbosity.Verbose,
-        "diagnostic" or "diag" or "d" => Verbosity.Diagnostic,
-        _ => throw new HostArgumentException(
-            $"--verbosity={value} is not a verbosity. Use quiet, minimal, normal, verbose or diagnostic."),
-    };
+        if (value is null)
+        {
+            return Verbosity.Normal;
+        }
+
+        try
+        {
+            // Cake.Cli's converter, as Cake.Frosting's --verbosity option uses.
+            return (Verbosity)new Cake.Cli.VerbosityConverter().ConvertFrom(null, CultureInfo.InvariantCulture, value)!;
+        }
+        catch (Exception ex) when (ex is CakeException or InvalidOperationException or NotSupportedException or ArgumentException or FormatException)
+        {
+            throw new HostArgumentException(
+                $"--verbosity={value} is not a verbosity. Use quiet, minimal, normal, verbose or diagnostic.");
+        }
+    }
 }

@@ -41,6 +41,15 @@ public sealed class BuildCliTests
     }
 
     [Fact]
+    public async Task Version_is_Cake_Clis_VersionResolver_reading_the_builds_version()
+    {
+        var result = await Build("--version");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Equal("0.1.0", result.Stdout.Trim());
+    }
+
+    [Fact]
     public async Task Description_lists_every_task()
     {
         var result = await Build("--description");
