@@ -13,8 +13,9 @@ using Spectre.Console;
 namespace DeployBuild.Hosting;
 
 /// <summary>
-/// The thin stand-in for Cake.Frosting's host: same programming model and switches, Cake's
-/// engine, Cake.Cli's report printer and tree/description hosts.
+/// Stand-in for Cake.Frosting's host until the feed serves it: a subset of its public API
+/// (checked against frosting-api.txt by FrostingSurfaceTests), the same switches, Cake.Core's
+/// module and engine, Cake.Cli's build, dry-run, tree and description hosts.
 /// </summary>
 public sealed class CakeHost
 {
