@@ -4,7 +4,7 @@ namespace DeployBuild;
 
 /// <summary>The build's own command-line arguments, parsed once.</summary>
 public sealed record DeployArguments(
-    string Target,
+    IReadOnlyList<string> Targets,
     string ConfigDirectory,
     string? Backend,
     string? Flyctl,
@@ -24,7 +24,16 @@ public sealed record DeployArguments(
     bool Json,
     bool SkipHooks)
 {
-    public const string DefaultTarget = "Validate";
+    /// <summary>Cake.Frosting's default target; the Default task runs Validate.</summary>
+    public const string DefaultTarget = "Default";
+
+    /// <summary>The first target: the one Cake's setup sees (several --target values run in order).</summary>
+    public string Target => Targets[0];
+
+    /// <summary>Whether the user named this task with --target (Default stands for Validate).</summary>
+    public bool Asked(string task) =>
+        Targets.Any(t => string.Equals(t, task, StringComparison.OrdinalIgnoreCase)
+                         || (string.Equals(task, "Validate", StringComparison.OrdinalIgnoreCase) && string.Equals(t, DefaultTarget, StringComparison.OrdinalIgnoreCase)));
 
     /// <summary>What <c>--help</c> lists and the host accepts; anything else is refused as a typo.</summary>
     public static readonly IReadOnlyList<BuildArgument> Catalog =
@@ -49,25 +58,48 @@ public sealed record DeployArguments(
         new("local-build", null, "Build the image with the local Docker engine (docker build in Validate, flyctl deploy --local-only) instead of Fly's remote builder."),
     ];
 
+    /// <summary>
+    /// A flag is on when present: Cake.Frosting hands a bare <c>--force</c> over with no value
+    /// (null), our host the same; <c>--force=true</c> / <c>--force=false</c> are honoured.
+    /// </summary>
+    public static bool IsOn(ICakeArguments arguments, string name)
+    {
+        if (!arguments.HasArgument(name))
+        {
+            return false;
+        }
+
+        var value = arguments.GetArguments(name).LastOrDefault();
+        return string.IsNullOrEmpty(value) || value.ToLowerInvariant() switch
+        {
+            "true" or "1" or "yes" or "on" => true,
+            "false" or "0" or "no" or "off" => false,
+            _ => throw new CakeException($"--{name}={value}: expected true or false (or --{name} alone for true)."),
+        };
+    }
+
     public static DeployArguments Parse(ICakeArguments arguments, string workingDirectory)
     {
         string? Value(string name) =>
             arguments.HasArgument(name) ? arguments.GetArguments(name).LastOrDefault() : null;
 
-        bool Flag(string name) => Value(name) is { } v && HostArguments.ParseBool(name, v);
+        bool Flag(string name) => IsOn(arguments, name);
 
         string PathOf(string value) => Path.GetFullPath(value, workingDirectory);
 
         var strategy = Value("strategy");
         if (strategy is not null && !Settings.SettingsLoader.Strategies.Contains(strategy, StringComparer.OrdinalIgnoreCase))
         {
-            throw new HostArgumentException(
+            throw new CakeException(
                 $"--strategy={strategy} is not a Fly strategy. Use {string.Join(", ", Settings.SettingsLoader.Strategies)}.");
         }
 
         var flyctl = Value("flyctl");
         return new DeployArguments(
-            Target: Value("target") ?? DefaultTarget,
+            // Cake.Frosting puts every --target value (default: Default) under "target".
+            Targets: arguments.HasArgument("target") && arguments.GetArguments("target").Where(t => !string.IsNullOrEmpty(t)).ToList() is { Count: > 0 } targets
+                ? targets
+                : [DefaultTarget],
             ConfigDirectory: PathOf(Value("config") ?? "backend-config"),
             Backend: Value("backend") is { } backend ? PathOf(backend) : null,
             Flyctl: flyctl is null ? null : (flyctl.Contains('/') || flyctl.Contains('\\') ? PathOf(flyctl) : flyctl),
@@ -80,7 +112,7 @@ public sealed record DeployArguments(
             LocalBuild: Flag("local-build"),
             RestoreOnFailure: Flag("restore-on-failure"),
             ToRelease: Value("to-release") is { } release
-                ? int.TryParse(release.TrimStart('v', 'V'), out var version) && version > 0 ? version : throw new HostArgumentException($"--to-release={release} is not a release version (a number, as flyctl releases shows).")
+                ? int.TryParse(release.TrimStart('v', 'V'), out var version) && version > 0 ? version : throw new CakeException($"--to-release={release} is not a release version (a number, as flyctl releases shows).")
                 : null,
             SchemaTo: Value("schema-to"),
             RestoreBackup: Value("restore-backup") is { } backup ? PathOf(backup) : null,

@@ -18,9 +18,11 @@ public sealed class DeployContext : FrostingContext
     private readonly Lazy<FlyCli> _fly;
     private readonly Lazy<NpmTools> _npm;
 
-    public DeployContext(ICakeContext context, SecretMasker masker)
+    public DeployContext(ICakeContext context, SecretMasker masker, RunMode? mode = null, DeployEpilogue? epilogue = null)
         : base(context)
     {
+        BuildArgument.Check(context.Arguments, DeployArguments.Catalog);
+        DryRun = mode?.DryRun ?? false;
         Masker = masker;
         WorkingDirectory = context.Environment.WorkingDirectory.FullPath;
         Options = DeployArguments.Parse(context.Arguments, WorkingDirectory);
@@ -30,9 +32,16 @@ public sealed class DeployContext : FrostingContext
         _fly = new Lazy<FlyCli>(() => new FlyCli(Commands, FlyctlLocator.Resolve(Options.Flyctl, System.Environment.GetEnvironmentVariable), Settings.App));
         _npm = new Lazy<NpmTools>(() => new NpmTools(this, NpmTools.Locate()));
         GitHubActions = Reporting.GitHubActionsReporter.Detect(context);
+        if (epilogue is not null)
+        {
+            epilogue.Context = this;
+        }
     }
 
     public string WorkingDirectory { get; }
+
+    /// <summary>A <c>--dryrun</c>: setup and teardown run (as in Cake.Cli's dry run) but change nothing.</summary>
+    public bool DryRun { get; }
 
     public DeployArguments Options { get; }
 

@@ -1,28 +1,34 @@
-using Cake.Core;
 using Cake.Core.Diagnostics;
 
 namespace DeployBuild;
 
-/// <summary>The last lines of every run: where its report and journal are.</summary>
-public sealed class DeployEpilogue : IHostEpilogue
+/// <summary>
+/// The last lines of every run: where its report and journal are. Ours, not Cake.Frosting's:
+/// Program.cs writes them once the host returned (after Cake's summary table), so it works under
+/// either host; the context registers itself here when the host creates it.
+/// </summary>
+public sealed class DeployEpilogue
 {
-    public void Run(ICakeContext context, int exitCode)
+    public DeployContext? Context { get; internal set; }
+
+    public void Write()
     {
-        if (context is not DeployContext { Journal: { } journal } deploy)
+        if (Context is not { Journal: { } journal } deploy)
         {
             return;
         }
 
-        context.Log.Write(Verbosity.Quiet, LogLevel.Information, "{0}", string.Empty);
+        var log = deploy.Log;
+        log.Write(Verbosity.Quiet, LogLevel.Information, "{0}", string.Empty);
         if (deploy.ReportPath is { } report)
         {
-            context.Log.Write(Verbosity.Quiet, LogLevel.Information, "{0}", $"Report:  {deploy.Display(report)}");
+            log.Write(Verbosity.Quiet, LogLevel.Information, "{0}", $"Report:  {deploy.Display(report)}");
         }
 
-        context.Log.Write(Verbosity.Quiet, LogLevel.Information, "{0}", $"Journal: {deploy.Display(journal.Path)}");
+        log.Write(Verbosity.Quiet, LogLevel.Information, "{0}", $"Journal: {deploy.Display(journal.Path)}");
         foreach (var (label, path) in deploy.OtherReports)
         {
-            context.Log.Write(Verbosity.Quiet, LogLevel.Information, "{0}", $"{label}: {deploy.Display(path)}");
+            log.Write(Verbosity.Quiet, LogLevel.Information, "{0}", $"{label}: {deploy.Display(path)}");
         }
     }
 }

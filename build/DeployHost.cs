@@ -1,14 +1,21 @@
+using Microsoft.Extensions.DependencyInjection;
+
 namespace DeployBuild;
 
-/// <summary>The deploy build's host: Program.cs runs it, tests run it in-process.</summary>
+/// <summary>
+/// The deploy build's host, configured only through Cake.Frosting's public API (UseContext,
+/// UseLifetime, UseTaskLifetime, ConfigureServices). The host scans the entry assembly for tasks.
+/// </summary>
 public static class DeployHost
 {
-    public static CakeHost Create() => new CakeHost()
+    public static CakeHost Create(IReadOnlyList<string> args, DeployEpilogue epilogue) => new CakeHost()
         .UseContext<DeployContext>()
         .UseLifetime<DeployLifetime>()
         .UseTaskLifetime<StepLifetime>()
-        .UseDefaultTarget(DeployArguments.DefaultTarget)
-        .UseArguments(DeployArguments.Catalog)
-        .AddAssembly(typeof(DeployHost).Assembly)
-        .ConfigureServices(services => Microsoft.Extensions.DependencyInjection.ServiceCollectionServiceExtensions.AddSingleton<IHostEpilogue, DeployEpilogue>(services));
+        .ConfigureServices(services =>
+        {
+            services.AddSecretMasking();
+            services.AddSingleton(RunMode.FromArguments(args));
+            services.AddSingleton(epilogue);
+        });
 }

@@ -13,6 +13,8 @@ namespace DeployBuild;
 /// </summary>
 public sealed class DeployLifetime(IEnumerable<IFrostingTask> tasks) : FrostingLifetime<DeployContext>
 {
+    private readonly IReadOnlyList<IFrostingTask> _tasks = tasks.ToList();
+
     private readonly HashSet<string> _changingTasks = tasks
         .Where(t => t is IChangesProduction)
         .Select(t => ((DeployStep)t).Name)
@@ -22,6 +24,15 @@ public sealed class DeployLifetime(IEnumerable<IFrostingTask> tasks) : FrostingL
     {
         var settings = context.Settings;
         RegisterSecrets(context);
+        if (context.DryRun)
+        {
+            // Cake.Cli's dry run performs setup and teardown: check the config (above), print
+            // the plan, and take no lock, open no journal, run no hook.
+            context.PlannedTasks = info.TasksToExecute.Select(t => t.Name).ToList();
+            DryRunPlan.Print(context, info.TasksToExecute, _tasks);
+            return;
+        }
+
         context.GitHubActions?.Mask(context.Masker.Values);
 
         context.Commit = ReadCommit(context, settings.BackendPath);
@@ -60,6 +71,12 @@ public sealed class DeployLifetime(IEnumerable<IFrostingTask> tasks) : FrostingL
 
     public override void Teardown(DeployContext context, ITeardownContext info)
     {
+        if (context.DryRun)
+        {
+            // No journal, report, notification or hook for a dry run.
+            return;
+        }
+
         try
         {
             if (context.Journal is { } journal)

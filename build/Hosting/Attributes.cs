@@ -16,14 +16,14 @@ public sealed class TaskDescriptionAttribute(string description) : Attribute
 
 /// <summary>The decorated task runs after <see cref="Task"/>.</summary>
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = true)]
-public sealed class IsDependentOnAttribute(Type task) : Attribute
+public sealed class IsDependentOnAttribute(Type type) : Attribute
 {
-    public Type Task { get; } = task;
+    public Type Task { get; } = type;
 }
 
 /// <summary><see cref="Task"/> runs after the decorated task.</summary>
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = true)]
-public sealed class IsDependeeOfAttribute(Type task) : Attribute
+public sealed class IsDependeeOfAttribute(Type type) : Attribute
 {
-    public Type Task { get; } = task;
+    public Type Task { get; } = type;
 }

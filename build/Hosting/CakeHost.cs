@@ -4,6 +4,7 @@ using Cake.Core;
 using Cake.Core.Configuration;
 using Cake.Core.Diagnostics;
 using Cake.Core.IO;
+using Cake.Core.Modules;
 using Cake.Core.Scripting;
 using Cake.Core.Tooling;
 using Microsoft.Extensions.DependencyInjection;
@@ -12,12 +13,25 @@ using Spectre.Console;
 namespace DeployBuild.Hosting;
 
 /// <summary>
-/// The thin stand-in for Cake.Frosting's host: same programming model and switches, Cake's
-/// engine, Cake.Cli's report printer and tree/description hosts.
+/// Stand-in for Cake.Frosting's host until the feed serves it: a subset of its public API
+/// (checked against frosting-api.txt by FrostingSurfaceTests), the same switches, Cake.Core's
+/// module and engine, Cake.Cli's build, dry-run, tree and description hosts.
 /// </summary>
 public sealed class CakeHost
 {
     private readonly List<Action<IServiceCollection>> _configure = [];
+
+    // As Cake.Frosting: the entry assembly's tasks are always registered.
+    private readonly List<Assembly?> _assemblies = [Assembly.GetEntryAssembly()];
+
+    public static CakeHost Create() => new();
+
+    /// <summary>Registers an assembly whose public task classes are registered too.</summary>
+    public CakeHost AddAssembly(Assembly assembly)
+    {
+        _assemblies.Add(assembly);
+        return this;
+    }
 
     public CakeHost ConfigureServices(Action<IServiceCollection> services)
     {
@@ -27,7 +41,7 @@ public sealed class CakeHost
 
     public int Run(IEnumerable<string> args) => RunAsync(args).GetAwaiter().GetResult();
 
-    public async Task<int> RunAsync(IEnumerable<string> args)
+    private async Task<int> RunAsync(IEnumerable<string> args)
     {
         HostArguments arguments;
         try
@@ -47,17 +61,16 @@ public sealed class CakeHost
             configure(services);
         }
 
-        RegisterTasksFromAssemblies(services);
+        RegisterTasks(services, _assemblies);
 
         await using var provider = services.BuildServiceProvider();
         var console = provider.GetRequiredService<IConsole>();
         var log = provider.GetRequiredService<ICakeLog>();
         try
         {
-            var catalog = provider.GetServices<BuildArgument>().ToList();
             if (arguments.Help)
             {
-                HelpWriter.Write(console, catalog, provider.GetServices<IFrostingTask>(), DefaultTargetOf(provider));
+                HelpWriter.Write(console, provider.GetServices<IFrostingTask>(), DefaultTargetName);
                 return 0;
             }
 
@@ -73,12 +86,13 @@ public sealed class CakeHost
                 return 0;
             }
 
-            RejectUnknownArguments(arguments, catalog);
+            // As Cake.Frosting: the verbosity is set on whatever ICakeLog the services resolve to.
+            log.Verbosity = arguments.Verbosity;
 
             var environment = provider.GetRequiredService<ICakeEnvironment>();
             var workingDirectory = arguments.WorkingDirectory is { } w
                 ? new DirectoryPath(w)
-                : provider.GetService<WorkingDirectory>()?.Path;
+                : provider.GetService<HostWorkingDirectory>()?.Path;
             if (workingDirectory is not null)
             {
                 environment.WorkingDirectory = workingDirectory.MakeAbsolute(environment);
@@ -86,54 +100,27 @@ public sealed class CakeHost
 
             var context = provider.GetService<IFrostingContext>() ?? new FrostingContext(provider.GetRequiredService<ICakeContext>());
             var engine = provider.GetRequiredService<ICakeEngine>();
-            var tasks = TaskRegistrar.Register(engine, context, provider.GetServices<IFrostingTask>());
+            TaskRegistrar.Register(engine, context, provider.GetServices<IFrostingTask>());
             RegisterLifetimes(engine, context, provider);
 
-            var target = arguments.Target ?? DefaultTargetOf(provider);
-            if (!tasks.ContainsKey(target))
-            {
-                throw new HostArgumentException(
-                    $"Unknown target '{target}'. Targets: {string.Join(", ", tasks.Keys.Order(StringComparer.OrdinalIgnoreCase))}.");
-            }
-
-            target = TaskRegistrar.NameOf(tasks[target].GetType());
-            var host = CreateScriptHost(arguments, engine, context, provider, log, tasks);
+            // As Cake.Frosting: the targets go to the engine as typed (it matches them ignoring
+            // case, and refuses an unknown one with its own message before any setup).
+            IReadOnlyList<string> targets = arguments.Targets.Count > 0 ? arguments.Targets : [DefaultTargetName];
+            var host = CreateScriptHost(arguments, engine, context, provider, log);
             if (arguments.Exclusive)
             {
                 host.Settings.UseExclusiveTarget();
             }
 
-            if (arguments.DryRun)
-            {
-                log.Information("Performing dry run...");
-                log.Information("Target is: {0}", target);
-                log.Information(string.Empty);
-            }
-
             int exitCode;
             try
             {
-                await host.RunTargetAsync(target);
+                await host.RunTargetsAsync(targets);
                 exitCode = 0;
             }
             catch (Exception ex) when (ex is not HostArgumentException)
             {
                 exitCode = ReportFailure(log, ex);
-            }
-
-            if (arguments.DryRun && exitCode == 0)
-            {
-                log.Information(string.Empty);
-                log.Information("This was a dry run.");
-                log.Information("No tasks were actually executed.");
-            }
-
-            if (!arguments.DryRun && !arguments.Tree && !arguments.Description)
-            {
-                foreach (var epilogue in provider.GetServices<IHostEpilogue>())
-                {
-                    epilogue.Run(context, exitCode);
-                }
             }
 
             return exitCode;
@@ -165,61 +152,15 @@ public sealed class CakeHost
         return code == 0 ? 1 : code;
     }
 
-    private static string DefaultTargetOf(IServiceProvider provider) =>
-        provider.GetService<DefaultTarget>()?.Name ?? "Default";
-
-    private static void RejectUnknownArguments(HostArguments arguments, IReadOnlyList<BuildArgument> catalog)
-    {
-        if (catalog.Count == 0)
-        {
-            return;
-        }
-
-        var known = catalog.Select(a => a.Name).ToHashSet(StringComparer.OrdinalIgnoreCase);
-        foreach (var (name, _) in arguments.Arguments)
-        {
-            if (HostArguments.Switches.ContainsKey(name) || known.Contains(name))
-            {
-                continue;
-            }
-
-            var guess = catalog.Select(a => a.Name)
-                .Concat(HostArguments.Switches.Values.Distinct())
-                .OrderBy(candidate => Distance(candidate, name))
-                .First();
-            var hint = Distance(guess, name) <= 2 ? $" Did you mean --{guess}?" : string.Empty;
-            throw new HostArgumentException($"Unknown argument --{name}.{hint}");
-        }
-    }
-
-    private static int Distance(string a, string b)
-    {
-        a = a.ToLowerInvariant();
-        b = b.ToLowerInvariant();
-        var previous = Enumerable.Range(0, b.Length + 1).ToArray();
-        for (var i = 1; i <= a.Length; i++)
-        {
-            var current = new int[b.Length + 1];
-            current[0] = i;
-            for (var j = 1; j <= b.Length; j++)
-            {
-                var cost = a[i - 1] == b[j - 1] ? 0 : 1;
-                current[j] = Math.Min(Math.Min(current[j - 1] + 1, previous[j] + 1), previous[j - 1] + cost);
-            }
-
-            previous = current;
-        }
-
-        return previous[b.Length];
-    }
+    /// <summary>Cake.Frosting's default target (the --target option's default value).</summary>
+    private const string DefaultTargetName = "Default";
 
     private static IScriptHost CreateScriptHost(
         HostArguments arguments,
         ICakeEngine engine,
         ICakeContext context,
         IServiceProvider provider,
-        ICakeLog log,
-        IReadOnlyDictionary<string, IFrostingTask> tasks)
+        ICakeLog log)
     {
         if (arguments.Tree)
         {
@@ -233,7 +174,8 @@ public sealed class CakeHost
 
         if (arguments.DryRun)
         {
-            return new StrategyScriptHost(engine, context, new PlanExecutionStrategy(log, context, tasks));
+            // Cake.Cli's dry run: performs setup and teardown, lists the tasks, runs none.
+            return new DryRunScriptHost<ICakeContext>(engine, context, log);
         }
 
         var printer = provider.GetRequiredService<ICakeReportPrinter>();
@@ -269,22 +211,13 @@ public sealed class CakeHost
         }
     }
 
-    private static void RegisterTasksFromAssemblies(IServiceCollection services)
+    private static void RegisterTasks(IServiceCollection services, IEnumerable<Assembly?> assemblies)
     {
-        var assemblies = services
-            .Select(d => d.ImplementationInstance)
-            .OfType<TaskAssembly>()
-            .Select(a => a.Assembly)
-            .Distinct()
-            .ToList();
-        var already = services
-            .Where(d => d.ServiceType == typeof(IFrostingTask))
-            .Select(d => d.ImplementationType)
-            .ToHashSet();
-
-        foreach (var type in assemblies.SelectMany(a => a.GetTypes()))
+        // As Cake.Frosting: every public, concrete task class of every assembly, no de-duplication
+        // (an assembly added twice registers its tasks twice, and the engine refuses the second).
+        foreach (var type in assemblies.OfType<Assembly>().SelectMany(a => a.GetExportedTypes()))
         {
-            if (type is { IsClass: true, IsAbstract: false } && typeof(IFrostingTask).IsAssignableFrom(type) && !already.Contains(type))
+            if (type is { IsClass: true, IsAbstract: false } && typeof(IFrostingTask).IsAssignableFrom(type))
             {
                 services.AddSingleton(typeof(IFrostingTask), type);
             }
@@ -294,13 +227,11 @@ public sealed class CakeHost
     private static void RegisterCake(IServiceCollection services, HostArguments arguments)
     {
         services.AddSingleton(arguments);
-        services.AddSingleton<ICakePlatform, CakePlatform>();
-        services.AddSingleton<ICakeRuntime, CakeRuntime>();
-        services.AddSingleton<ICakeEnvironment, CakeEnvironment>();
-        services.AddSingleton<IFileSystem, FileSystem>();
-        services.AddSingleton<IGlobber, Globber>();
-        services.AddSingleton<IRegistry, WindowsRegistry>();
-        services.AddSingleton<ICakeDataService, CakeDataService>();
+
+        // Cake.Core's own registrations (engine, context, environment, file system, globber,
+        // process runner, tools...), through Cake.Cli's ServiceCollection adapter, as Cake.Frosting.
+        services.UseModule<CoreModule>();
+
         services.AddSingleton<IConsole>(sp => new PolicyConsole(new CakeConsole(sp.GetRequiredService<ICakeEnvironment>())));
         services.AddSingleton(_ => AnsiConsole.Create(new AnsiConsoleSettings
         {
@@ -308,52 +239,18 @@ public sealed class CakeHost
             ColorSystem = PolicyConsole.AnsiWanted() ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
             Out = new AnsiConsoleOutput(Console.Out),
         }));
-        services.AddSingleton<SecretMasker>();
-        services.AddSingleton<ICakeLog>(sp => new MaskingLog(
-            new CakeBuildLog(sp.GetRequiredService<IConsole>(), arguments.Verbosity),
-            sp.GetRequiredService<SecretMasker>()));
+        services.AddSingleton<ICakeLog>(sp => new CakeBuildLog(sp.GetRequiredService<IConsole>()));
+
+        // As Cake.Frosting: the host's switches stay with the host, except the targets.
         services.AddSingleton<ICakeArguments>(_ => new CakeArguments(
-            arguments.Arguments.ToLookup(p => p.Key, p => p.Value, StringComparer.OrdinalIgnoreCase)));
+            arguments.Arguments
+                .Where(p => !HostArguments.Switches.ContainsKey(p.Key) || p.Key == "target")
+                .ToLookup(p => p.Key, p => p.Value, StringComparer.OrdinalIgnoreCase)));
         services.AddSingleton<ICakeConfiguration>(sp => new CakeConfiguration(
-            sp.GetServices<CakeSetting>().ToDictionary(s => s.Key, s => s.Value, StringComparer.OrdinalIgnoreCase)));
-        services.AddSingleton<IToolRepository, ToolRepository>();
-        services.AddSingleton<IToolResolutionStrategy, ToolResolutionStrategy>();
-        services.AddSingleton<IToolLocator, ToolLocator>();
+            sp.GetServices<HostCakeSetting>().ToDictionary(s => s.Key, s => s.Value, StringComparer.OrdinalIgnoreCase)));
         services.AddSingleton<IToolInstaller, UnsupportedToolInstaller>();
-        services.AddSingleton<IProcessRunner, ProcessRunner>();
-        services.AddSingleton<ICakeEngine, CakeEngine>();
         services.AddSingleton<ICakeReportPrinter>(sp => new CakeSpectreReportPrinter(sp.GetRequiredService<IAnsiConsole>()));
-        services.AddSingleton<IVersionResolver, BuildVersionResolver>();
-        services.AddSingleton<ICakeContext>(sp => new CakeContext(
-            sp.GetRequiredService<IFileSystem>(),
-            sp.GetRequiredService<ICakeEnvironment>(),
-            sp.GetRequiredService<IGlobber>(),
-            sp.GetRequiredService<ICakeLog>(),
-            sp.GetRequiredService<ICakeArguments>(),
-            sp.GetRequiredService<IProcessRunner>(),
-            sp.GetRequiredService<IRegistry>(),
-            sp.GetRequiredService<IToolLocator>(),
-            sp.GetRequiredService<ICakeDataService>(),
-            sp.GetRequiredService<ICakeConfiguration>(),
-            sp.GetRequiredService<IToolInstaller>(),
-            sp));
-    }
-
-    /// <summary>Runs the engine with a strategy of our own (Cake.Cli's dry-run strategy is internal).</summary>
-    private sealed class StrategyScriptHost(ICakeEngine engine, ICakeContext context, IExecutionStrategy strategy)
-        : ScriptHost(engine, context)
-    {
-        public override Task<CakeReport> RunTargetAsync(string target)
-        {
-            Settings.SetTarget(target);
-            return Engine.RunTargetAsync(Context, strategy, Settings);
-        }
-
-        public override Task<CakeReport> RunTargetsAsync(IEnumerable<string> targets)
-        {
-            Settings.SetTargets(targets);
-            return Engine.RunTargetAsync(Context, strategy, Settings);
-        }
+        services.AddSingleton<IVersionResolver, VersionResolver>();
     }
 
     private sealed class UnsupportedToolInstaller : IToolInstaller
@@ -362,22 +259,10 @@ public sealed class CakeHost
             throw new NotSupportedException(
                 $"This build does not install Cake tools ({tool.OriginalString}); install them with 'dotnet tool restore' or npm.");
     }
-
-    private sealed class BuildVersionResolver : IVersionResolver
-    {
-        public string GetVersion() =>
-            Assembly.GetEntryAssembly()?.GetName().Version?.ToString(3) ?? "0.0.0";
-
-        public string GetProductVersion() =>
-            $"{GetVersion()} (Cake.Core {typeof(ICakeContext).Assembly.GetName().Version?.ToString(3)})";
-    }
 }
 
-/// <summary>A folder whose task classes the host registers.</summary>
-public sealed record TaskAssembly(Assembly Assembly);
-
 /// <summary>The working directory the build runs in.</summary>
-public sealed record WorkingDirectory(DirectoryPath Path);
+internal sealed record HostWorkingDirectory(DirectoryPath Path);
 
 /// <summary>A Cake configuration value (what cake.config or CAKE_* variables would set).</summary>
-public sealed record CakeSetting(string Key, string Value);
+internal sealed record HostCakeSetting(string Key, string Value);

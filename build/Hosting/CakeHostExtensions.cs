@@ -1,4 +1,3 @@
-using System.Reflection;
 using Cake.Core.IO;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -6,48 +5,31 @@ namespace DeployBuild.Hosting;
 
 public static class CakeHostExtensions
 {
-    public static CakeHost UseContext<T>(this CakeHost host)
-        where T : class, IFrostingContext =>
-        host.ConfigureServices(s => s.AddSingleton<IFrostingContext, T>());
+    public static CakeHost UseContext<TContext>(this CakeHost host)
+        where TContext : class, IFrostingContext =>
+        host.ConfigureServices(s => s.AddSingleton<IFrostingContext, TContext>());
 
-    public static CakeHost UseLifetime<T>(this CakeHost host)
-        where T : class, IFrostingSetup, IFrostingTeardown =>
+    public static CakeHost UseLifetime<TLifetime>(this CakeHost host)
+        where TLifetime : class, IFrostingLifetime =>
         host.ConfigureServices(s =>
         {
-            s.AddSingleton<T>();
-            s.AddSingleton<IFrostingSetup>(sp => sp.GetRequiredService<T>());
-            s.AddSingleton<IFrostingTeardown>(sp => sp.GetRequiredService<T>());
+            s.AddSingleton<TLifetime>();
+            s.AddSingleton<IFrostingSetup>(sp => sp.GetRequiredService<TLifetime>());
+            s.AddSingleton<IFrostingTeardown>(sp => sp.GetRequiredService<TLifetime>());
         });
 
-    public static CakeHost UseTaskLifetime<T>(this CakeHost host)
-        where T : class, IFrostingTaskSetup, IFrostingTaskTeardown =>
+    public static CakeHost UseTaskLifetime<TLifetime>(this CakeHost host)
+        where TLifetime : class, IFrostingTaskLifetime =>
         host.ConfigureServices(s =>
         {
-            s.AddSingleton<T>();
-            s.AddSingleton<IFrostingTaskSetup>(sp => sp.GetRequiredService<T>());
-            s.AddSingleton<IFrostingTaskTeardown>(sp => sp.GetRequiredService<T>());
+            s.AddSingleton<TLifetime>();
+            s.AddSingleton<IFrostingTaskSetup>(sp => sp.GetRequiredService<TLifetime>());
+            s.AddSingleton<IFrostingTaskTeardown>(sp => sp.GetRequiredService<TLifetime>());
         });
 
     public static CakeHost UseWorkingDirectory(this CakeHost host, DirectoryPath path) =>
-        host.ConfigureServices(s => s.AddSingleton(new WorkingDirectory(path)));
+        host.ConfigureServices(s => s.AddSingleton(new HostWorkingDirectory(path)));
 
-    public static CakeHost AddAssembly(this CakeHost host, Assembly assembly) =>
-        host.ConfigureServices(s => s.AddSingleton(new TaskAssembly(assembly)));
-
-    public static CakeHost UseSetting(this CakeHost host, string key, string value) =>
-        host.ConfigureServices(s => s.AddSingleton(new CakeSetting(key, value)));
-
-    /// <summary>Not part of Cake.Frosting (whose default target is "Default").</summary>
-    public static CakeHost UseDefaultTarget(this CakeHost host, string target) =>
-        host.ConfigureServices(s => s.AddSingleton(new DefaultTarget(target)));
-
-    /// <summary>Not part of Cake.Frosting: declares the build's own arguments for --help and typo checks.</summary>
-    public static CakeHost UseArguments(this CakeHost host, IEnumerable<BuildArgument> arguments) =>
-        host.ConfigureServices(s =>
-        {
-            foreach (var argument in arguments)
-            {
-                s.AddSingleton(argument);
-            }
-        });
+    public static CakeHost UseCakeSetting(this CakeHost host, string key, string value) =>
+        host.ConfigureServices(s => s.AddSingleton(new HostCakeSetting(key, value)));
 }

@@ -22,28 +22,36 @@ public interface IFrostingTaskTeardown
     void Teardown(ICakeContext context, ITaskTeardownContext info);
 }
 
-/// <summary>Runs once before the first task and once after the last, whatever happened.</summary>
-public abstract class FrostingLifetime<T> : IFrostingSetup, IFrostingTeardown
-    where T : ICakeContext
+public interface IFrostingLifetime : IFrostingSetup, IFrostingTeardown
 {
-    public abstract void Setup(T context, ISetupContext info);
+}
 
-    public abstract void Teardown(T context, ITeardownContext info);
+public interface IFrostingTaskLifetime : IFrostingTaskSetup, IFrostingTaskTeardown
+{
+}
 
-    void IFrostingSetup.Setup(ICakeContext context, ISetupContext info) => Setup((T)context, info);
+/// <summary>Runs once before the first task and once after the last, whatever happened.</summary>
+public abstract class FrostingLifetime<TContext> : IFrostingLifetime
+    where TContext : ICakeContext
+{
+    public abstract void Setup(TContext context, ISetupContext info);
 
-    void IFrostingTeardown.Teardown(ICakeContext context, ITeardownContext info) => Teardown((T)context, info);
+    public abstract void Teardown(TContext context, ITeardownContext info);
+
+    void IFrostingSetup.Setup(ICakeContext context, ISetupContext info) => Setup((TContext)context, info);
+
+    void IFrostingTeardown.Teardown(ICakeContext context, ITeardownContext info) => Teardown((TContext)context, info);
 }
 
 /// <summary>Runs before and after every task.</summary>
-public abstract class FrostingTaskLifetime<T> : IFrostingTaskSetup, IFrostingTaskTeardown
-    where T : ICakeContext
+public abstract class FrostingTaskLifetime<TContext> : IFrostingTaskLifetime
+    where TContext : ICakeContext
 {
-    public abstract void Setup(T context, ITaskSetupContext info);
+    public abstract void Setup(TContext context, ITaskSetupContext info);
 
-    public abstract void Teardown(T context, ITaskTeardownContext info);
+    public abstract void Teardown(TContext context, ITaskTeardownContext info);
 
-    void IFrostingTaskSetup.Setup(ICakeContext context, ITaskSetupContext info) => Setup((T)context, info);
+    void IFrostingTaskSetup.Setup(ICakeContext context, ITaskSetupContext info) => Setup((TContext)context, info);
 
-    void IFrostingTaskTeardown.Teardown(ICakeContext context, ITaskTeardownContext info) => Teardown((T)context, info);
+    void IFrostingTaskTeardown.Teardown(ICakeContext context, ITaskTeardownContext info) => Teardown((TContext)context, info);
 }

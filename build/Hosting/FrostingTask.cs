@@ -69,13 +69,3 @@ public abstract class AsyncFrostingTask<T> : IFrostingTask
 
     void IFrostingTask.Finally(ICakeContext context) => Finally((T)context);
 }
-
-/// <summary>
-/// Not part of Cake.Frosting: a task that can say, without doing anything, which commands it
-/// would run. <c>--dryrun</c> prints these lines under the task's name.
-/// </summary>
-public interface IPlannedTask<in T>
-    where T : ICakeContext
-{
-    IEnumerable<string> Plan(T context);
-}

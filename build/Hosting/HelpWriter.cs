@@ -7,11 +7,11 @@ internal static class HelpWriter
 {
     private static readonly (string Switch, string Description)[] CakeSwitches =
     [
-        ("-t, --target=<TARGET>", "Task to run (default: {0})."),
+        ("-t, --target=<TARGET>", "Task to run (default: {0}); repeat it to run several."),
         ("-v, --verbosity=<LEVEL>", "quiet, minimal, normal (default), verbose or diagnostic."),
         ("--dryrun", "Print the tasks that would run and their commands; change nothing. Aliases: --noop, --whatif."),
-        ("--tree", "Print the task graph."),
-        ("--description", "Print every task with its description."),
+        ("--tree", "Print the task graph. Alias: --showtree."),
+        ("--description", "Print every task with its description. Aliases: --descriptions, --showdescription, --showdescriptions."),
         ("-e, --exclusive", "Run the target alone, without its dependencies."),
         ("-w, --working=<DIR>", "Run as if started in DIR."),
         ("--version", "Print the build's version."),
@@ -19,29 +19,17 @@ internal static class HelpWriter
         ("-h, --help", "Print this help."),
     ];
 
-    public static void Write(IConsole console, IReadOnlyList<BuildArgument> arguments, IEnumerable<IFrostingTask> tasks, string defaultTarget)
+    public static void Write(IConsole console, IEnumerable<IFrostingTask> tasks, string defaultTarget)
     {
         var text = new StringBuilder();
         text.AppendLine("USAGE:");
         text.AppendLine("    ./build.sh [--target=<TARGET>] [OPTIONS]      (Windows: .\\build.ps1 ...)");
         text.AppendLine();
         text.AppendLine("OPTIONS:");
-        var width = Math.Max(
-            CakeSwitches.Max(s => s.Switch.Length),
-            arguments.Count == 0 ? 0 : arguments.Max(a => Usage(a).Length)) + 4;
+        var width = CakeSwitches.Max(s => s.Switch.Length) + 4;
         foreach (var (name, description) in CakeSwitches)
         {
             AppendEntry(text, name, string.Format(System.Globalization.CultureInfo.InvariantCulture, description, defaultTarget), width);
-        }
-
-        if (arguments.Count > 0)
-        {
-            text.AppendLine();
-            text.AppendLine("ARGUMENTS:");
-            foreach (var argument in arguments)
-            {
-                AppendEntry(text, Usage(argument), argument.Description, width);
-            }
         }
 
         var targets = tasks
@@ -61,9 +49,6 @@ internal static class HelpWriter
 
         console.Write(text.ToString());
     }
-
-    private static string Usage(BuildArgument argument) =>
-        argument.Value is null ? $"--{argument.Name}" : $"--{argument.Name}=<{argument.Value}>";
 
     private static void AppendEntry(StringBuilder text, string name, string description, int width)
     {

@@ -1,18 +1,19 @@
 using System.Globalization;
+using Cake.Core;
 using Cake.Core.Diagnostics;
 
 namespace DeployBuild.Hosting;
 
 /// <summary>A command-line mistake: printed as it is, with a pointer to <c>--help</c>.</summary>
-public sealed class HostArgumentException(string message) : Exception(message);
+internal sealed class HostArgumentException(string message) : Exception(message);
 
 /// <summary>
 /// Cake's switches, parsed the way Cake.Frosting accepts them (<c>--name=value</c>,
 /// <c>--name value</c>, <c>-t value</c>, bare <c>--flag</c>). Every other <c>--name=value</c>
 /// pair becomes a Cake argument.
 /// </summary>
-public sealed record HostArguments(
-    string? Target,
+internal sealed record HostArguments(
+    IReadOnlyList<string> Targets,
     Verbosity Verbosity,
     bool DryRun,
     bool Tree,
@@ -31,8 +32,8 @@ public sealed record HostArguments(
             ["target"] = "target", ["t"] = "target",
             ["verbosity"] = "verbosity", ["v"] = "verbosity",
             ["dryrun"] = "dryrun", ["noop"] = "dryrun", ["whatif"] = "dryrun",
-            ["tree"] = "tree",
-            ["description"] = "description", ["descriptions"] = "description", ["showdescription"] = "description",
+            ["tree"] = "tree", ["showtree"] = "tree",
+            ["description"] = "description", ["descriptions"] = "description", ["showdescription"] = "description", ["showdescriptions"] = "description",
             ["exclusive"] = "exclusive", ["e"] = "exclusive",
             ["version"] = "version", ["ver"] = "version",
             ["info"] = "info",
@@ -92,14 +93,17 @@ public sealed record HostArguments(
                 throw new HostArgumentException($"--{name} needs a value, as in --{name}=<value>.");
             }
 
-            pairs.Add(new(canonical ?? name, value ?? "true"));
+            // A bare flag: the host's own switches read it as true; a build argument reaches
+            // ICakeArguments with no value (null), as Cake.Frosting hands it over.
+            pairs.Add(new(canonical ?? name, value ?? (canonical is null ? null! : "true")));
         }
 
         string? Last(string key) => pairs.LastOrDefault(p => string.Equals(p.Key, key, StringComparison.OrdinalIgnoreCase)).Value;
         bool Flag(string key) => Last(key) is { } v && ParseBool(key, v);
 
         return new HostArguments(
-            Target: Last("target"),
+            // Several --target values are all run, in order, as Cake.Frosting does.
+            Targets: pairs.Where(p => string.Equals(p.Key, "target", StringComparison.OrdinalIgnoreCase)).Select(p => p.Value).ToList(),
             Verbosity: ParseVerbosity(Last("verbosity")),
             DryRun: Flag("dryrun"),
             Tree: Flag("tree"),
@@ -119,15 +123,22 @@ public sealed record HostArguments(
         _ => throw new HostArgumentException($"--{name}={value}: expected true or false."),
     };
 
-    private static Verbosity ParseVerbosity(string? value) => value?.ToLower(CultureInfo.InvariantCulture) switch
+    private static Verbosity ParseVerbosity(string? value)
     {
-        null => Verbosity.Normal,
-        "quiet" or "q" => Verbosity.Quiet,
-        "minimal" or "m" => Verbosity.Minimal,
-        "normal" or "n" => Verbosity.Normal,
-        "verbose" or "v" => Verbosity.Verbose,
-        "diagnostic" or "diag" or "d" => Verbosity.Diagnostic,
-        _ => throw new HostArgumentException(
-            $"--verbosity={value} is not a verbosity. Use quiet, minimal, normal, verbose or diagnostic."),
-    };
+        if (value is null)
+        {
+            return Verbosity.Normal;
+        }
+
+        try
+        {
+            // Cake.Cli's converter, as Cake.Frosting's --verbosity option uses.
+            return (Verbosity)new Cake.Cli.VerbosityConverter().ConvertFrom(null, CultureInfo.InvariantCulture, value)!;
+        }
+        catch (Exception ex) when (ex is CakeException or InvalidOperationException or NotSupportedException or ArgumentException or FormatException)
+        {
+            throw new HostArgumentException(
+                $"--verbosity={value} is not a verbosity. Use quiet, minimal, normal, verbose or diagnostic.");
+        }
+    }
 }

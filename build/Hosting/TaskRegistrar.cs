@@ -23,13 +23,10 @@ internal static class TaskRegistrar
         {
             var type = task.GetType();
             var name = NameOf(type);
-            if (!byName.TryAdd(name, task))
-            {
-                throw new InvalidOperationException(
-                    $"Two tasks are named '{name}': {byName[name].GetType().FullName} and {type.FullName}.");
-            }
 
+            // Cake's engine refuses a second task of the same name, as under Cake.Frosting.
             var builder = engine.RegisterTask(name);
+            byName[name] = task;
             if (DescriptionOf(type) is { } description)
             {
                 builder.Description(description);

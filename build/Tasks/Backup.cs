@@ -10,7 +10,7 @@ public sealed class Backup : DeployStep, IChangesProduction, IPlannedTask<Deploy
 {
     public override bool ShouldRun(DeployContext context)
     {
-        var asked = string.Equals(context.Options.Target, Name, StringComparison.OrdinalIgnoreCase);
+        var asked = context.Options.Asked(Name);
         if (!context.Settings.Backup.Enabled && asked)
         {
             context.Information("backup.enabled = false in deploy.toml, but --target=Backup asks for one: taking it.");

@@ -91,7 +91,7 @@ public sealed class Secrets : DeployStep, IChangesProduction, IPlannedTask<Deplo
             : "Sent {0} secret(s); Fly restarts the machines with them.", sending.Count);
     }
 
-    private bool IsTarget(DeployContext context) => string.Equals(context.Options.Target, Name, StringComparison.OrdinalIgnoreCase);
+    private bool IsTarget(DeployContext context) => context.Options.Asked(Name);
 
     public IEnumerable<string> Plan(DeployContext context)
     {

@@ -18,7 +18,7 @@ public sealed class Tag : DeployStep, IPlannedTask<DeployContext>
         }
         else if (context.Journal is null)
         {
-            // --dryrun: no setup ran, so nothing is known yet; plan the tag.
+            // --dryrun: setup opened no journal, so nothing is known yet; plan the tag.
             return true;
         }
         else if (context.Commit is null)

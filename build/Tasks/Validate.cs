@@ -9,7 +9,8 @@ public sealed class Validate : DeployStep, IPlannedTask<DeployContext>
 {
     public override bool ShouldRun(DeployContext context)
     {
-        if (context.Options.Force && !string.Equals(context.Options.Target, Name, StringComparison.OrdinalIgnoreCase))
+        // Asked for by name, or through Default (which is Validate): --force does not skip it then.
+        if (context.Options.Force && !context.Options.Asked(Name))
         {
             context.Warning("==================================================================================");
             context.Warning("--force: SKIPPING THE PRE-DEPLOY CHECKS (tests, syntax, migrations, Dockerfile,");

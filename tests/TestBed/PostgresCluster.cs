@@ -1,5 +1,5 @@
 using DeployBuild.Demo;
-using DeployBuild.Hosting;
+using DeployBuild.HostAdditions;
 using DeployBuild.Process;
 using Npgsql;
 

@@ -20,8 +20,33 @@ public sealed class BuildCliTests
         var result = await Build("--tree");
 
         Assert.True(result.ExitCode == 0, result.ToString());
-        Assert.Matches(@"Deploy\s*\n\s*└─Tag\s*\n\s*└─Verify\s*\n\s*└─Release\s*\n\s*└─Migrate\s*\n\s*└─Backup\s*\n\s*└─Validate", result.Stdout);
+        Assert.Matches(@"Deploy\s*\n├─Tag\s*\n│\s*└─Verify\s*\n│\s*└─Release\s*\n│\s*└─Migrate\s*\n│\s*└─Backup\s*\n│\s*└─Validate\s*\n└─Secrets\s*\n", result.Stdout);
         Assert.Contains("Rollback", result.Stdout);
+        Assert.Matches(@"Default\s*\n└─Validate", result.Stdout);
+    }
+
+    [Fact]
+    public async Task Deploy_runs_Secrets_between_Migrate_and_Release()
+    {
+        // The tree shows Secrets under Deploy; the order it runs in is still Migrate, Secrets, Release.
+        using var folder = new ConfigFolder();
+
+        var result = await Build(folder, "--dryrun", "--target=Deploy");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        var plan = result.Stdout[result.Stdout.IndexOf("Commands each task would run:", StringComparison.Ordinal)..];
+        var order = plan.Split('\n').Where(l => l.StartsWith("  ", StringComparison.Ordinal) && !l.StartsWith("   ", StringComparison.Ordinal))
+            .Select(l => l.Trim()).ToList();
+        Assert.Equal(["Validate", "Backup", "Migrate", "Secrets", "Release", "Verify", "Tag", "Deploy"], order);
+    }
+
+    [Fact]
+    public async Task Version_is_Cake_Clis_VersionResolver_reading_the_builds_version()
+    {
+        var result = await Build("--version");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Equal("0.1.0", result.Stdout.Trim());
     }
 
     [Fact]
@@ -72,6 +97,41 @@ public sealed class BuildCliTests
     }
 
     [Fact]
+    public async Task Dryrun_runs_the_lifetime_but_takes_no_lock_writes_no_state_and_runs_no_hook()
+    {
+        using var folder = new ConfigFolder();
+        var hooks = Path.Combine(folder.Config, "hooks");
+        Directory.CreateDirectory(hooks);
+        var ran = Path.Combine(folder.Root, "hooks-ran.log");
+        foreach (var point in new[] { "pre-validate", "pre-deploy", "post-deploy", "on-rollback", "on-failure" })
+        {
+            File.WriteAllText(Path.Combine(hooks, point + ".sh"), $"echo {point} >> '{ran}'\n");
+        }
+
+        var result = await Build(folder, "--dryrun", "--target=Deploy", "--force");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        // Setup ran (Cake.Cli's dry run performs it): it printed the plan.
+        Assert.Contains("Commands each task would run:", result.Stdout);
+        Assert.Contains("No tasks were actually executed.", result.Stdout);
+        Assert.False(Directory.Exists(folder.StateDir), "a dry run must take no lock and write no journal, report or audit log");
+        Assert.False(File.Exists(ran), "a dry run must run no hook");
+        Assert.DoesNotContain("Report:", result.Stdout);
+    }
+
+    [Fact]
+    public async Task Without_a_target_the_Default_task_runs_Validate()
+    {
+        using var folder = new ConfigFolder();
+
+        var result = await Build(folder, "--dryrun");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Contains("Targets are: Default", result.Stdout);
+        Assert.Matches(@"1\. Validate\s*\n\s*2\. Default\s*\n", result.Stdout);
+    }
+
+    [Fact]
     public async Task Dryrun_uses_the_strategy_argument()
     {
         using var folder = new ConfigFolder();
@@ -83,12 +143,12 @@ public sealed class BuildCliTests
     }
 
     [Fact]
-    public async Task Unknown_target_fails_naming_it_and_the_real_targets()
+    public async Task Unknown_target_fails_naming_it_as_Cake_Frosting_does()
     {
         var result = await Build("--target=Deplyo");
 
         Assert.Equal(1, result.ExitCode);
-        Assert.Contains("Unknown target 'Deplyo'. Targets: Backup, Demo, Deploy, Migrate, Release, Rollback, Secrets, Status, Tag, Validate, Verify.", result.Output);
+        Assert.Contains("Error: The target 'Deplyo' was not found.", result.Output);
     }
 
     [Fact]
@@ -163,6 +223,21 @@ public sealed class BuildCliTests
         var journal = ReadJournal(folder);
         Assert.Equal("failed", journal.Data.Status);
         Assert.Equal("failed", journal.Data.Steps["Backup"].Status);
+    }
+
+    [Fact]
+    public async Task The_last_lines_name_the_report_and_the_journal_after_Cakes_summary()
+    {
+        // The epilogue is ours: Program.cs writes it once the host returned, under either host.
+        using var folder = new ConfigFolder();
+
+        var result = await Build(folder, "--target=Backup", "--exclusive");
+
+        Assert.Equal(1, result.ExitCode);
+        var lines = result.Stdout.Split('\n').Select(l => l.TrimEnd()).Where(l => l.Length > 0).ToList();
+        Assert.StartsWith("Journal: .deploy/runs/", lines[^1]);
+        Assert.StartsWith("Report:  .deploy/runs/", lines[^2]);
+        Assert.True(result.Stdout.LastIndexOf("Task", StringComparison.Ordinal) < result.Stdout.LastIndexOf("Report:", StringComparison.Ordinal), result.Stdout);
     }
 
     [Fact]

@@ -19,12 +19,12 @@ public sealed class CakeHostTests
     }
 
     [Fact]
-    public void Uses_the_default_target_when_none_is_given()
+    public void Runs_the_Default_task_when_no_target_is_given()
     {
-        var host = new HostFixture().WithTasks(typeof(A), typeof(B), typeof(C));
+        var host = new HostFixture().WithTasks(typeof(A), typeof(B), typeof(C), typeof(Default));
 
         Assert.Equal(0, host.Run());
-        Assert.Equal(["A", "B", "C"], host.Recorder.Events);
+        Assert.Equal(["A", "B", "C", "Default"], host.Recorder.Events);
     }
 
     [Fact]
@@ -161,16 +161,18 @@ public sealed class CakeHostTests
     }
 
     [Fact]
-    public void Dryrun_runs_nothing_and_prints_the_plan()
+    public void Dryrun_performs_setup_and_teardown_as_Cake_Cli_does_and_runs_no_task()
     {
+        // Cake.Cli's DryRunExecutionStrategy performs setup and teardown, and neither task
+        // bodies nor task setup/teardown: Cake.Frosting's dry run does the same.
         var host = new HostFixture().WithTasks(typeof(A), typeof(Planned)).WithLifetime().WithTaskLifetime();
 
         var exit = host.Run("--target=Planned", "--dryrun");
 
         Assert.Equal(0, exit);
-        Assert.Empty(host.Recorder.Events);
+        Assert.Equal(["Setup", "Teardown"], host.Recorder.Events);
+        Assert.Contains("Performing dry run...", host.Output);
         Assert.Contains("1. Planned", host.Output);
-        Assert.Contains("run the first command", host.Output);
         Assert.Contains("No tasks were actually executed.", host.Output);
     }
 
@@ -185,7 +187,7 @@ public sealed class CakeHostTests
     }
 
     [Fact]
-    public void Unknown_target_names_it_lists_the_targets_and_runs_nothing()
+    public void Unknown_target_is_refused_with_Cakes_message_before_any_setup()
     {
         var host = new HostFixture().WithTasks(typeof(A), typeof(B), typeof(C)).WithLifetime();
 
@@ -193,19 +195,74 @@ public sealed class CakeHostTests
 
         Assert.Equal(1, exit);
         Assert.Empty(host.Recorder.Events);
-        Assert.Contains("Unknown target 'Deplo'. Targets: A, B, C.", host.Output);
+        Assert.Contains("Error: The target 'Deplo' was not found.", host.Output);
+
+        var two = new HostFixture().WithTasks(typeof(A)).WithLifetime();
+        Assert.Equal(1, two.Run("--target=X", "--target=A", "--target=Y"));
+        Assert.Empty(two.Recorder.Events);
+        Assert.Contains("Error: The targets 'X', 'Y' were not found.", two.Output);
     }
 
     [Fact]
-    public void Unknown_argument_is_refused_with_a_suggestion_when_arguments_are_declared()
+    public void Several_targets_all_run_in_order_with_one_setup_and_teardown()
     {
-        var host = new HostFixture().WithTasks(typeof(A)).WithArgument("strategy");
+        var host = new HostFixture().WithTasks(typeof(A), typeof(NamedTask)).WithLifetime();
 
-        var exit = host.Run("--target=A", "--stratgy=rolling");
+        Assert.Equal(0, host.Run("--target=Named-Task", "-t", "A"));
+        var events = host.Recorder.Events;
+        Assert.Equal("Setup", events[0]);
+        Assert.Equal("Teardown", events[^1]);
+        // Cake.Core 7 orders several targets on one graph; both run, once each.
+        Assert.Equal(["A", "NamedTask"], events.Skip(1).SkipLast(1).Order(StringComparer.Ordinal));
+    }
 
-        Assert.Equal(1, exit);
-        Assert.Empty(host.Recorder.Events);
-        Assert.Contains("Unknown argument --stratgy. Did you mean --strategy?", host.Output);
+    [Fact]
+    public void Showtree_and_showdescriptions_are_aliases_as_in_Frosting()
+    {
+        var tree = new HostFixture().WithTasks(typeof(A), typeof(B), typeof(C));
+        Assert.Equal(0, tree.Run("--showtree"));
+        Assert.Empty(tree.Recorder.Events);
+        Assert.Matches(@"C\s*\n\s*└─B\s*\n\s*└─A", tree.Output);
+
+        var description = new HostFixture().WithTasks(typeof(A), typeof(B), typeof(C));
+        Assert.Equal(0, description.Run("--showdescriptions"));
+        Assert.Empty(description.Recorder.Events);
+        Assert.Contains("The last task", description.Output);
+    }
+
+    [Fact]
+    public void A_failing_task_exits_with_Cake_Cli_code_for_the_engines_report_exception()
+    {
+        // Cake's engine wraps a task's exception (even a CakeException with its own exit code) in
+        // a CakeReportException, whose exit code Cake.Cli's LogException returns: 1.
+        var host = new HostFixture().WithTasks(typeof(ExitsWithThree));
+
+        Assert.Equal(1, host.Run("--target=ExitsWithThree"));
+        Assert.Contains("Error: stopped with code 3", host.Output);
+    }
+
+    [Fact]
+    public void Unknown_argument_is_refused_with_a_suggestion_from_the_declared_ones()
+    {
+        // The check is the build's, on Cake's public ICakeArguments, so it works under either host.
+        var catalog = new[] { new BuildArgument("strategy", "name", "test argument") };
+        var arguments = new Cake.Core.CakeArguments(new[] { ("stratgy", "rolling"), ("target", "A") }
+            .ToLookup(p => p.Item1, p => p.Item2, StringComparer.OrdinalIgnoreCase));
+
+        var ex = Assert.Throws<Cake.Core.CakeException>(() => BuildArgument.Check(arguments, catalog));
+        Assert.Contains("Unknown argument --stratgy. Did you mean --strategy?", ex.Message);
+
+        BuildArgument.Check(new Cake.Core.CakeArguments(new[] { ("strategy", "rolling"), ("target", "A") }
+            .ToLookup(p => p.Item1, p => p.Item2, StringComparer.OrdinalIgnoreCase)), catalog);
+    }
+
+    [Fact]
+    public void Host_switches_do_not_reach_the_builds_arguments_except_the_targets_as_in_Frosting()
+    {
+        var host = new HostFixture().WithTasks(typeof(ListsArguments));
+
+        Assert.Equal(0, host.Run("--target=ListsArguments", "--verbosity=normal", "--exclusive", "--strategy=rolling"));
+        Assert.Equal(["strategy=rolling", "target=ListsArguments"], host.Recorder.Events);
     }
 
     [Fact]
@@ -223,13 +280,13 @@ public sealed class CakeHostTests
     }
 
     [Fact]
-    public void Help_lists_switches_declared_arguments_and_targets()
+    public void Help_lists_switches_and_targets()
     {
-        var host = new HostFixture().WithTasks(typeof(A), typeof(C)).WithArgument("strategy");
+        // The build's declared arguments are on its own page (HelpPage, printed by Program.cs).
+        var host = new HostFixture().WithTasks(typeof(A), typeof(C));
 
         Assert.Equal(0, host.Run("--help"));
         Assert.Contains("--dryrun", host.Output);
-        Assert.Contains("--strategy=<value>", host.Output);
         Assert.Contains("The last task", host.Output);
         Assert.Empty(host.Recorder.Events);
     }
@@ -269,5 +326,20 @@ public sealed class CakeHostTests
         Assert.Equal(1, exit);
         Assert.Empty(host.Recorder.Events);
         Assert.Contains(message, output + host.Output);
+    }
+
+    [Fact]
+    public void An_added_assembly_registers_its_public_tasks_and_adding_it_twice_is_refused_as_Frosting_does()
+    {
+        // Cake.Frosting always scans the entry assembly; a build that adds it again registers every
+        // task twice, and Cake's engine refuses the second.
+        var once = new HostFixture().WithAssembly(typeof(A).Assembly);
+        Assert.Equal(0, once.Run("--target=B"));
+        Assert.Equal(["A", "B"], once.Recorder.Events);
+
+        var twice = new HostFixture().WithAssembly(typeof(A).Assembly).WithAssembly(typeof(A).Assembly);
+        Assert.NotEqual(0, twice.Run("--target=B"));
+        Assert.Empty(twice.Recorder.Events);
+        Assert.Contains("Another task with the name", twice.Output);
     }
 }

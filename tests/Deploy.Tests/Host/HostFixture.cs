@@ -1,4 +1,5 @@
 using Cake.Core;
+using DeployBuild.HostAdditions;
 using DeployBuild.Hosting;
 using DeployBuild.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
@@ -50,9 +51,9 @@ public sealed class TestContext(ICakeContext context, Recorder recorder, SecretM
 public sealed class HostFixture
 {
     private readonly List<Type> _tasks = [];
+    private readonly List<System.Reflection.Assembly> _assemblies = [];
     private bool _lifetime;
     private bool _taskLifetime;
-    private readonly List<BuildArgument> _arguments = [];
     private readonly StringWriter _ansi = new();
 
     public Recorder Recorder { get; } = new();
@@ -64,6 +65,12 @@ public sealed class HostFixture
     public HostFixture WithTasks(params Type[] tasks)
     {
         _tasks.AddRange(tasks);
+        return this;
+    }
+
+    public HostFixture WithAssembly(System.Reflection.Assembly assembly)
+    {
+        _assemblies.Add(assembly);
         return this;
     }
 
@@ -79,20 +86,14 @@ public sealed class HostFixture
         return this;
     }
 
-    public HostFixture WithArgument(string name)
-    {
-        _arguments.Add(new BuildArgument(name, "value", "test argument"));
-        return this;
-    }
-
     public int Run(params string[] args)
     {
         var host = new CakeHost()
             .UseContext<TestContext>()
-            .UseDefaultTarget("C")
-            .UseArguments(_arguments)
             .ConfigureServices(services =>
             {
+                // As the build does: masking through the public ConfigureServices.
+                services.AddSecretMasking();
                 services.AddSingleton(Recorder);
                 services.AddSingleton<IConsole>(Console);
                 services.AddSingleton(AnsiConsole.Create(new AnsiConsoleSettings
@@ -106,6 +107,11 @@ public sealed class HostFixture
                     services.AddSingleton(typeof(IFrostingTask), task);
                 }
             });
+        foreach (var assembly in _assemblies)
+        {
+            host = host.AddAssembly(assembly);
+        }
+
         if (_lifetime)
         {
             host = host.UseLifetime<RecordingLifetime>();
@@ -146,6 +152,10 @@ public sealed class B : RecordingTask;
 [TaskDescription("The last task")]
 public sealed class C : RecordingTask;
 
+/// <summary>What runs without --target, as under Cake.Frosting.</summary>
+[IsDependentOn(typeof(C))]
+public sealed class Default : RecordingTask;
+
 [IsDependeeOf(typeof(C))]
 public sealed class BeforeC : RecordingTask;
 
@@ -184,6 +194,22 @@ public sealed class AsyncTask : AsyncFrostingTask<TestContext>
 public sealed class Planned : RecordingTask, IPlannedTask<TestContext>
 {
     public IEnumerable<string> Plan(TestContext context) => ["run the first command", "then the second"];
+}
+
+public sealed class ListsArguments : FrostingTask<TestContext>
+{
+    public override void Run(TestContext context)
+    {
+        foreach (var (name, values) in context.Arguments.GetArguments().OrderBy(p => p.Key, StringComparer.Ordinal))
+        {
+            context.Recorder.Add($"{name}={string.Join(",", values)}");
+        }
+    }
+}
+
+public sealed class ExitsWithThree : RecordingTask
+{
+    public override void Run(TestContext context) => throw new CakeException(3, "stopped with code 3");
 }
 
 public sealed class LogsSecret : RecordingTask

@@ -1,5 +1,4 @@
 using Cake.Core.Diagnostics;
-using DeployBuild.Hosting;
 using DeployBuild.Process;
 using DeployBuild.Tests.Support;
 

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using DeployBuild.Hosting;
 using DeployBuild.State;
 using DeployBuild.Tests.Support;
 

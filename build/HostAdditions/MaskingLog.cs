@@ -1,7 +1,7 @@
 using System.Globalization;
 using Cake.Core.Diagnostics;
 
-namespace DeployBuild.Hosting;
+namespace DeployBuild.HostAdditions;
 
 /// <summary>Formats each message, masks secret values, then hands the plain text to Cake's log.</summary>
 public sealed class MaskingLog(ICakeLog inner, SecretMasker masker) : ICakeLog

@@ -1,4 +1,4 @@
-namespace DeployBuild.Hosting;
+namespace DeployBuild.HostAdditions;
 
 /// <summary>
 /// Not part of Cake.Frosting: every value registered here is replaced by <c>***</c> in the build

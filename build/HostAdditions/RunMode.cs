@@ -1,0 +1,32 @@
+namespace DeployBuild.HostAdditions;
+
+/// <summary>
+/// Ours: whether this run is a <c>--dryrun</c>. Cake.Frosting keeps its switches to itself (they
+/// never reach <c>ICakeArguments</c>) and Cake.Cli's dry run still performs setup and teardown, so
+/// the build reads the switch from the command line it hands the host, and the lifetime changes
+/// nothing when it is set.
+/// </summary>
+public sealed record RunMode(bool DryRun)
+{
+    private static readonly string[] DryRunSwitches = ["--dryrun", "--noop", "--whatif"];
+
+    /// <summary>The mode of a run started with these arguments (the last of several wins).</summary>
+    public static RunMode FromArguments(IEnumerable<string> args)
+    {
+        var dryRun = false;
+        foreach (var arg in args)
+        {
+            var equals = arg.IndexOf('=', StringComparison.Ordinal);
+            var name = equals < 0 ? arg : arg[..equals];
+            if (!DryRunSwitches.Contains(name, StringComparer.OrdinalIgnoreCase))
+            {
+                continue;
+            }
+
+            var value = equals < 0 ? "true" : arg[(equals + 1)..];
+            dryRun = !value.Equals("false", StringComparison.OrdinalIgnoreCase) && value != "0";
+        }
+
+        return new RunMode(dryRun);
+    }
+}
