@@ -43,7 +43,9 @@ public sealed class DemoRunner(DeployContext context)
             }
 
             context.Masker.Add(cluster.Password);
-            var environment = new Dictionary<string, string?>(pythonEnvironment) { ["FLYSIM_STATE_DIR"] = flyState };
+            // The runbook's fly.toml lets Fly stop idle machines; the simulated proxy stops them after 5 s
+            // without a request (Fly: minutes), so the second deploy meets a stopped machine, as real ones do.
+            var environment = new Dictionary<string, string?>(pythonEnvironment) { ["FLYSIM_STATE_DIR"] = flyState, ["FLYSIM_AUTOSTOP_IDLE"] = "5s" };
             foreach (var (name, value) in secrets)
             {
                 environment[name] = value;
@@ -134,7 +136,8 @@ public sealed class DemoRunner(DeployContext context)
         var config = Path.Combine(work, "config");
         Directory.CreateDirectory(config);
         File.WriteAllText(Path.Combine(config, "fly.toml"), $$"""
-            # The demo's fly.toml: the runbook's, with a check Fly runs and one machine always on.
+            # The demo's fly.toml: the runbook's (machines stop when idle and start on the next request),
+            # with its health check under [http_service], where Fly runs it.
             app = "{{App}}"
             primary_region = "cdg"
 
@@ -144,8 +147,9 @@ public sealed class DemoRunner(DeployContext context)
             [http_service]
               internal_port = 8000
               force_https = true
-              auto_stop_machines = "off"
-              min_machines_running = 1
+              auto_stop_machines = "stop"
+              auto_start_machines = true
+              min_machines_running = 0
 
               [[http_service.checks]]
                 interval = "10s"

@@ -8,6 +8,10 @@ namespace DeployBuild.Tasks;
 [TaskName("Release")]
 [TaskDescription("Deploy the backend to Fly.io with flyctl (runbook step 3) and check every machine runs the new image.")]
 [IsDependentOn(typeof(Migrate))]
+// Secrets runs after Migrate and before Release (it does nothing unless secrets.sync = true). Declared
+// as Release's dependency, not with [IsDependeeOf] on Secrets, so that --tree (Cake.Cli's printer
+// follows dependencies only) shows it where it runs.
+[IsDependentOn(typeof(Secrets))]
 public sealed class Release : DeployStep, IChangesProduction, IPlannedTask<DeployContext>
 {
     public override async Task RunAsync(DeployContext context)

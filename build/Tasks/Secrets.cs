@@ -6,7 +6,6 @@ namespace DeployBuild.Tasks;
 
 [TaskName("Secrets")]
 [TaskDescription("Make the app's Fly secrets match this environment (required and optional ones set here): digests compared, only what changed sent on stdin, values never printed.")]
-[IsDependeeOf(typeof(Release))]
 public sealed class Secrets : DeployStep, IChangesProduction, IPlannedTask<DeployContext>
 {
     public override bool ShouldRun(DeployContext context)

@@ -119,6 +119,42 @@ public sealed class FlyctlBehaviourTests
         Assert.Equal(System.Net.HttpStatusCode.BadGateway, (await TinyApp.GetAsync(client, await sim.PublicUrlAsync() + "/version")).Status);
     }
 
+    [Fact]
+    public async Task Machine_start_starts_a_stopped_machine_without_waiting()
+    {
+        await using var sim = new Sim();
+        TinyApp.Write(sim.AppDir, "v1");
+        await sim.DeployOkAsync();
+        TinyApp.Write(sim.AppDir, "v2", crash: "1");
+        Assert.Equal(1, (await sim.RunAsync("deploy", "--strategy", "rolling", "--wait-timeout", "20s")).ExitCode);
+        var crashed = await PollAsync(sim, m => m["state"]!.GetValue<string>() == "stopped", TimeSpan.FromSeconds(20));
+        Assert.Equal("exit", crashed["events"]![0]!["type"]!.GetValue<string>());
+        var id = crashed["id"]!.GetValue<string>();
+
+        // A deploy of v1's image leaves the crashed (stopped) machine stopped: flyctl's shouldSkipLaunch.
+        var v1 = (await sim.ReleasesAsync())[^1]!["ImageRef"]!.GetValue<string>();
+        await sim.DeployOkAsync("--image", v1, "--strategy", "immediate");
+        var updated = (await sim.RunAsync("status", "--json")).Json()["Machines"]![0]!;
+        Assert.Equal("stopped", updated["state"]!.GetValue<string>());
+        Assert.Equal("update", updated["events"]![0]!["type"]!.GetValue<string>());
+
+        var start = await sim.RunAsync("machine", "start", id);
+
+        Assert.True(start.ExitCode == 0, start.ToString());
+        Assert.Equal($"{id} has been started\n", start.Stdout);
+        Assert.Equal("started", (await sim.RunAsync("status", "--json")).Json()["Machines"]![0]!["state"]!.GetValue<string>());
+        using var client = TinyApp.Client();
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        var body = (await TinyApp.GetAsync(client, await sim.PublicUrlAsync() + "/version")).Body;
+        while (body != "v1" && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(200);
+            body = (await TinyApp.GetAsync(client, await sim.PublicUrlAsync() + "/version")).Body;
+        }
+
+        Assert.Equal("v1", body);
+    }
+
     private static async Task<JsonNode> PollAsync(Sim sim, Func<JsonNode, bool> done, TimeSpan timeout)
     {
         var deadline = DateTime.UtcNow + timeout;

@@ -20,7 +20,7 @@ public sealed class BuildCliTests
         var result = await Build("--tree");
 
         Assert.True(result.ExitCode == 0, result.ToString());
-        Assert.Matches(@"Deploy\s*\n├─Tag\s*\n│\s*└─Verify\s*\n│\s*└─Release\s*\n│\s*└─Migrate\s*\n│\s*└─Backup\s*\n│\s*└─Validate\s*\n└─Secrets\s*\n", result.Stdout);
+        Assert.Matches(@"Deploy\s*\n└─Tag\s*\n\s*└─Verify\s*\n\s*└─Release\s*\n\s*├─Migrate\s*\n│\s*└─Backup\s*\n│\s*└─Validate\s*\n\s*└─Secrets\s*\n", result.Stdout);
         Assert.Contains("Rollback", result.Stdout);
         Assert.Matches(@"Default\s*\n└─Validate", result.Stdout);
     }
@@ -28,7 +28,7 @@ public sealed class BuildCliTests
     [Fact]
     public async Task Deploy_runs_Secrets_between_Migrate_and_Release()
     {
-        // The tree shows Secrets under Deploy; the order it runs in is still Migrate, Secrets, Release.
+        // The tree shows Secrets under Release, beside Migrate; it runs after Migrate, before Release.
         using var folder = new ConfigFolder();
 
         var result = await Build(folder, "--dryrun", "--target=Deploy");
