@@ -20,7 +20,7 @@ public sealed class BuildCliTests
         var result = await Build("--tree");
 
         Assert.True(result.ExitCode == 0, result.ToString());
-        Assert.Matches(@"Deploy\s*\n└─Tag\s*\n\s*└─Verify\s*\n\s*└─Release\s*\n\s*├─Migrate\s*\n│\s*└─Backup\s*\n│\s*└─Validate\s*\n\s*└─Secrets\s*\n", result.Stdout);
+        Assert.Matches(@"Deploy\s*\n└─Tag\s*\n\s*└─Verify\s*\n\s*└─Release\s*\n\s*├─Migrate\s*\n\s*│\s*└─Backup\s*\n\s*│\s*└─Validate\s*\n\s*└─Secrets\s*\n", result.Stdout);
         Assert.Contains("Rollback", result.Stdout);
         Assert.Matches(@"Default\s*\n└─Validate", result.Stdout);
     }
