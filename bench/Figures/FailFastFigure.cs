@@ -85,8 +85,8 @@ public sealed class FailFastFigure : IFigure
         report.Goals.Add(new Goal($"old release back and verified within {Format.Seconds(RecoverGoal.TotalSeconds)} after that",
             $"{Format.Seconds(recoverSummary.Median)} (max {Format.Seconds(recoverSummary.Max)})", recoverSummary.Max <= RecoverGoal.TotalSeconds));
         report.Notes.Add("Detection counts from flyctl's return, so it holds whatever the build took before (image build, release_command). " +
-                         "Fly's real checks report at their own interval; the simulator re-runs a failing check at once, so the first critical " +
-                         "reading comes right after the grace period, as the slowest real case does not.");
+                         "The simulator re-runs a failing check at once, so a check reads critical as soon as its grace period ends; Fly runs " +
+                         "checks at their interval, so there it may read critical up to one interval later, and detection comes that much later.");
         return report;
     }
 

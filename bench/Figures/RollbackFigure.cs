@@ -10,7 +10,9 @@ namespace DeployBuild.Bench.Figures;
 /// <c>next-release</c> and <c>unhealthy</c> variants (migration 0004; <c>/health</c> answers 500
 /// once deployed, so Fly's checks never pass). Each run is <c>./build.sh --target=Deploy --force</c>
 /// (<c>--force</c> skips Validate, which has its own figure): Backup, Migrate 0003 → 0004, Release
-/// fails when flyctl gives up waiting for the checks, and the build rolls back automatically
+/// fails when the build's wait for the machines gives up (flyctl's immediate strategy does not wait;
+/// the bed's checks, every 10 s after 2 s, would fail fast only past its 25 s wait_timeout), and the
+/// build rolls back automatically
 /// (journal step <c>AutoRollback</c>): <c>alembic downgrade 0003</c>, the previous image redeployed
 /// with <c>flyctl deploy --image ... --strategy immediate</c>, then a check of the old release.
 /// <para>
@@ -69,8 +71,8 @@ public sealed class RollbackFigure : IFigure
 
         var report = new FigureReport(this);
         report.Add($"{context.Runs} runs after one warm-up run, on one DeployBed (base backend deployed as v1, schema 0003; the backend at " +
-                   "`next-release` + `unhealthy`), each `./build.sh --target=Deploy --force`: Release fails (Fly's checks never pass; flyctl waits " +
-                   $"`budgets.wait_timeout`), then the automatic rollback. Times from the run journal; child processes of the build polled from /proc every " +
+                   "`next-release` + `unhealthy`), each `./build.sh --target=Deploy --force`: Release fails (Fly's checks never pass; the build waits for " +
+                   $"the machines until `budgets.wait_timeout`, flyctl's immediate strategy having returned at once), then the automatic rollback. Times from the run journal; child processes of the build polled from /proc every " +
                    $"{PollInterval.TotalMilliseconds:0} ms:");
         var table = new MarkdownTable("Measure", ">median", ">min", ">max", ">share of the rollback");
         string Share(Summary s) => (s.Median / rollback.Median).ToString("0%", CultureInfo.InvariantCulture);
