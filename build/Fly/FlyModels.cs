@@ -55,12 +55,16 @@ public sealed record FlyMachineCheckConfig(
     [property: JsonPropertyName("interval")] string? Interval,
     [property: JsonPropertyName("grace_period")] string? GracePeriod);
 
-/// <summary>A service of the machine (fly-go MachineService). autostop is a boolean for off/stop, or "suspend".</summary>
+/// <summary>
+/// A service of the machine (fly-go MachineService). autostop is a boolean for off/stop, or "suspend".
+/// Its checks (fly.toml's [[http_service.checks]], [[services.*_checks]]) report as servicecheck-NN-...
+/// </summary>
 public sealed record FlyMachineService(
     [property: JsonPropertyName("internal_port")] int? InternalPort,
     [property: JsonPropertyName("autostop")] System.Text.Json.JsonElement? Autostop,
     [property: JsonPropertyName("autostart")] bool? Autostart,
-    [property: JsonPropertyName("min_machines_running")] int? MinMachinesRunning);
+    [property: JsonPropertyName("min_machines_running")] int? MinMachinesRunning,
+    [property: JsonPropertyName("checks")] IReadOnlyList<FlyMachineCheckConfig>? Checks = null);
 
 public sealed record FlyMachineConfig(
     [property: JsonPropertyName("image")] string? Image,
@@ -106,6 +110,30 @@ public sealed record FlyMachine(
         { Type: "exit", Request.ExitEvent: { RequestedStop: not true } exit } && (exit.ExitCode is not (null or 0) || exit.OomKilled == true)
         ? exit.ExitCode ?? 137
         : null;
+
+    /// <summary>
+    /// The checks the machine's config defines: top-level ones and its services' ones, counted as
+    /// flyctl counts them before it waits (internal/machine/leasable_machine.go,
+    /// WaitForHealthchecksToPass): the runtime list is empty until the platform has run them.
+    /// </summary>
+    public int ConfiguredChecks => (Config?.Checks?.Count ?? 0) + (Config?.Services?.Sum(s => s.Checks?.Count ?? 0) ?? 0);
+
+    /// <summary>Every configured check has reported and passes (none configured: true).</summary>
+    public bool AllChecksReportedPassing => (Checks?.Count ?? 0) >= ConfiguredChecks && ChecksPassing;
+
+    /// <summary>The config of a reported check: by name among the top-level ones, else servicecheck-NN-... as the NN-th service check.</summary>
+    public FlyMachineCheckConfig? CheckConfig(string name)
+    {
+        if (Config?.Checks?.GetValueOrDefault(name) is { } topLevel)
+        {
+            return topLevel;
+        }
+
+        var parts = name.Split('-');
+        return parts.Length > 2 && parts[0] == "servicecheck" && int.TryParse(parts[1], out var index)
+            ? (Config?.Services ?? []).SelectMany(s => s.Checks ?? []).ElementAtOrDefault(index)
+            : null;
+    }
 
     public int? ReleaseVersion =>
         int.TryParse(Config?.Metadata?.ReleaseVersion, out var version) ? version : null;

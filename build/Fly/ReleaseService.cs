@@ -165,7 +165,7 @@ public sealed class ReleaseService(FlyCli fly, ICakeLog log, TimeProvider time)
         var machines = ReleaseSettler.AppMachines(status);
 
         var onNew = newest is null ? 0 : machines.Count(m => RunsRelease(m, newest));
-        var healthy = newest is null ? 0 : machines.Count(m => RunsRelease(m, newest) && m.State == "started" && m.ChecksPassing && (m.Checks?.Count ?? 0) >= (m.Config?.Checks?.Count ?? 0));
+        var healthy = newest is null ? 0 : machines.Count(m => RunsRelease(m, newest) && m.State == "started" && m.AllChecksReportedPassing);
         var asleep = newest is null ? 0 : machines.Count(m => RunsRelease(m, newest) && m.State is ("stopped" or "suspended") && m.AutoStarts && m.CrashExitCode is null);
         var onPrevious = previous is null ? 0 : machines.Count(m => m.ImageRef?.Reference == previous.ImageRef || m.Config?.Image == previous.ImageRef);
         return new DeployOutcome(

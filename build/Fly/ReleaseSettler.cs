@@ -129,10 +129,9 @@ public sealed class ReleaseSettler(FlyCli fly, ICakeLog log, TimeProvider time, 
     /// <summary>Whether every configured check passes; or the failure, once a check has stayed critical past its grace for the set number of intervals.</summary>
     private (bool Passing, string? Critical) ReadChecks(FlyMachine machine, DateTimeOffset now)
     {
-        var configured = machine.Config?.Checks ?? new Dictionary<string, FlyMachineCheckConfig>();
         var reported = (machine.Checks ?? []).Where(c => c.Name is not null).ToDictionary(c => c.Name!, StringComparer.Ordinal);
-        var passing = configured.Keys.All(name => reported.TryGetValue(name, out var c) && c.Status == "passing") &&
-                      reported.Values.All(c => c.Status == "passing");
+        var passing = machine.AllChecksReportedPassing &&
+                      (machine.Config?.Checks?.Keys ?? []).All(name => reported.TryGetValue(name, out var c) && c.Status == "passing");
         foreach (var check in reported.Values)
         {
             var key = machine.Id + "/" + check.Name;
@@ -142,7 +141,7 @@ public sealed class ReleaseSettler(FlyCli fly, ICakeLog log, TimeProvider time, 
                 continue;
             }
 
-            var config = configured.GetValueOrDefault(check.Name!);
+            var config = machine.CheckConfig(check.Name!);
             var grace = Parse(config?.GracePeriod, TimeSpan.Zero);
             var interval = Parse(config?.Interval, DefaultInterval);
             if (machine.UpdatedAt is { } updated && now - updated < grace)

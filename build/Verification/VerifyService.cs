@@ -123,7 +123,7 @@ public sealed class VerifyService(DeploySettings settings, FlyCli fly, Func<stri
             try
             {
                 woken = ReleaseSettler.AppMachines(await fly.StatusAsync(cancellationToken))
-                    .FirstOrDefault(m => m.State == "started" && m.ChecksPassing && (m.Checks?.Count ?? 0) >= (m.Config?.Checks?.Count ?? 0));
+                    .FirstOrDefault(m => m.State == "started" && m.AllChecksReportedPassing);
             }
             catch (CommandFailedException)
             {

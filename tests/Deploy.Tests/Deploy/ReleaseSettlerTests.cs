@@ -105,6 +105,20 @@ public sealed class ReleaseSettlerTests : IDisposable
     }
 
     [Fact]
+    public async Task A_service_check_not_yet_reported_keeps_the_release_unsettled_and_one_critical_fails_it_fast()
+    {
+        // fly.toml's [[http_service.checks]] live in the machine's service and report as servicecheck-NN-...;
+        // before the platform runs them the machine's runtime list is empty.
+        var unreported = ServiceChecked(null);
+        Assert.False((await SettleAsync([unreported], deadline: TimeSpan.FromSeconds(1))).Settled);
+
+        var watch = Stopwatch.StartNew();
+        var critical = await SettleAsync([unreported, ServiceChecked("critical")], criticalIntervals: 2, deadline: TimeSpan.FromSeconds(60));
+        Assert.Contains("check servicecheck-00-http-8000 of machine m1 is still critical after its grace period, for 2 intervals of 1 s", critical.Failure);
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(20), $"took {watch.Elapsed}");
+    }
+
+    [Fact]
     public async Task Machines_flyctl_left_on_the_old_release_are_not_waited_for()
     {
         var old = Started("passing");
@@ -149,6 +163,17 @@ public sealed class ReleaseSettlerTests : IDisposable
         var fly = new FlyCli(new CommandRunner(log, masker), script, "app", TimeSpan.FromMilliseconds(10));
         var settler = new ReleaseSettler(fly, log, TimeProvider.System, criticalIntervals, TimeSpan.FromMilliseconds(200));
         return await settler.WaitAsync(Release, deadline ?? TimeSpan.FromSeconds(30), CancellationToken.None);
+    }
+
+    private static JsonObject ServiceChecked(string? status)
+    {
+        var machine = Started("passing");
+        machine["config"]!["checks"] = new JsonObject();
+        machine["config"]!["services"]![0]!["checks"] = new JsonArray(new JsonObject { ["interval"] = "1s", ["grace_period"] = "0s", ["type"] = "http" });
+        machine["checks"] = status is null
+            ? new JsonArray()
+            : new JsonArray(new JsonObject { ["name"] = "servicecheck-00-http-8000", ["status"] = status, ["output"] = "500" });
+        return machine;
     }
 
     private static JsonObject Started(string checkStatus, string output = "") => Machine("started", checkStatus, output, autostart: true, exitCode: null);

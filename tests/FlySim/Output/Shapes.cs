@@ -88,19 +88,12 @@ internal static class Shapes
             });
         }
 
+        // Top-level [checks.x] are the config's checks (fly-go MachineConfig.Checks); service checks live
+        // in their service (MachineService.Checks) and report as servicecheck-NN-<type>-<port>.
         var checkConfig = new JsonObject();
-        foreach (var check in machine.Spec.Checks)
+        foreach (var check in machine.Spec.Checks.Where(c => !IsServiceCheck(c)))
         {
-            checkConfig[check.Name] = new JsonObject
-            {
-                ["port"] = check.Port,
-                ["type"] = check.Type,
-                ["interval"] = $"{check.IntervalSeconds.ToString(CultureInfo.InvariantCulture)}s",
-                ["timeout"] = $"{check.TimeoutSeconds.ToString(CultureInfo.InvariantCulture)}s",
-                ["grace_period"] = $"{check.GracePeriodSeconds.ToString(CultureInfo.InvariantCulture)}s",
-                ["method"] = check.Type == "http" ? check.Method : null,
-                ["path"] = check.Type == "http" ? check.Path : null,
-            };
+            checkConfig[check.Name] = CheckConfig(check);
         }
 
         return new JsonObject
@@ -148,6 +141,19 @@ internal static class Shapes
     /// The app's service as a machine carries it (fly-go MachineService): autostop is serialised as a
     /// boolean for "off"/"stop" and a string for "suspend" (fly-go MachineAutostop.MarshalJSON).
     /// </summary>
+    private static bool IsServiceCheck(CheckDefinition check) => check.Name.StartsWith("servicecheck-", StringComparison.Ordinal);
+
+    private static JsonObject CheckConfig(CheckDefinition check) => new()
+    {
+        ["port"] = check.Port,
+        ["type"] = check.Type,
+        ["interval"] = $"{check.IntervalSeconds.ToString(CultureInfo.InvariantCulture)}s",
+        ["timeout"] = $"{check.TimeoutSeconds.ToString(CultureInfo.InvariantCulture)}s",
+        ["grace_period"] = $"{check.GracePeriodSeconds.ToString(CultureInfo.InvariantCulture)}s",
+        ["method"] = check.Type == "http" ? check.Method : null,
+        ["path"] = check.Type == "http" ? check.Path : null,
+    };
+
     private static JsonArray Services(MachineSpec spec)
     {
         if (spec.InternalPort is not { } port)
@@ -164,6 +170,7 @@ internal static class Shapes
                 ["autostop"] = spec.AutoStop switch { "stop" => JsonValue.Create(true), "suspend" => JsonValue.Create("suspend"), _ => JsonValue.Create(false) },
                 ["autostart"] = spec.AutoStart,
                 ["min_machines_running"] = spec.MinMachinesRunning,
+                ["checks"] = new JsonArray([.. spec.Checks.Where(IsServiceCheck).OrderBy(c => c.Name, StringComparer.Ordinal).Select(c => (JsonNode)CheckConfig(c))]),
                 ["ports"] = new JsonArray(
                     new JsonObject { ["port"] = 80, ["handlers"] = new JsonArray("http"), ["force_https"] = true },
                     new JsonObject { ["port"] = 443, ["handlers"] = new JsonArray("http", "tls") }),
@@ -227,7 +234,7 @@ internal static class Shapes
         var total = machine.Spec.Checks.Count;
         var passing = running ? machine.Checks.Count(c => c.Status == "passing") : 0;
         var warning = running ? machine.Checks.Count(c => c.Status == "warning") : 0;
-        var critical = total - passing - warning;
+        var critical = running ? machine.Checks.Count(c => c.Status == "critical") : total - passing - warning;
         var parts = new List<string> { $"{total} total" };
         if (passing > 0)
         {

@@ -20,11 +20,8 @@ internal sealed class RunningInstance
         _log = log;
         Pid = process.Id;
         StartedAt = DateTimeOffset.UtcNow;
-        var now = DateTimeOffset.UtcNow;
-        foreach (var check in launch.Checks)
-        {
-            _checks[check.Name] = new CheckState(check.Name, "warning", "Waiting for status update", now);
-        }
+        // No check result until the platform has run the check: a freshly started machine's runtime
+        // check list is empty (internal/machine/leasable_machine.go, WaitForHealthchecksToPass).
     }
 
     public InstanceLaunch Launch { get; }
