@@ -25,9 +25,11 @@ public static class SettingsLoader
         var top = new ConfigReader(root, string.Empty, errors);
 
         var app = top.RequiredString("app", "set app = \"<fly app name>\" as in fly.toml");
+        // Read (and type-checked) even when --backend overrides it, so that it is a known key.
+        var configuredBackend = top.String("backend", "../backend");
         var backend = backendOverride is not null
             ? System.IO.Path.GetFullPath(backendOverride, displayRoot)
-            : System.IO.Path.GetFullPath(top.String("backend", "../backend"), configDirectory);
+            : System.IO.Path.GetFullPath(configuredBackend, configDirectory);
         var flyPath = System.IO.Path.GetFullPath(top.String("fly_config", "fly.toml"), configDirectory);
         var strategy = top.Has("strategy") ? top.Choice("strategy", "immediate", Strategies) : null;
 

@@ -10,6 +10,16 @@ public sealed class SettingsLoaderTests
     private static ConfigException Fails(ConfigFolder folder) => Assert.Throws<ConfigException>(() => Load(folder));
 
     [Fact]
+    public void Shipped_config_loads_with_a_backend_given_on_the_command_line()
+    {
+        // README: ./build.sh --target=Deploy --backend=../backend, with the shipped backend-config/.
+        var settings = SettingsLoader.Load(Repo.Path("backend-config"), Repo.Root, "../backend");
+
+        Assert.Equal(Path.GetFullPath("../backend", Repo.Root), settings.BackendPath);
+        Assert.Equal(3, settings.Budgets.CriticalIntervals);
+    }
+
+    [Fact]
     public void Shipped_config_loads_with_the_runbook_values()
     {
         var settings = SettingsLoader.Load(Repo.Path("backend-config"), Repo.Root, null);
