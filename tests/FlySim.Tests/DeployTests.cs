@@ -100,14 +100,7 @@ public sealed class DeployTests
         Assert.Equal(url, await sim.PublicUrlAsync());
 
         // immediate returns before the machine answers (flyctl does not wait): give it its start.
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        var body = (await TinyApp.GetAsync(client, url + "/version")).Body;
-        while (body != "v1" && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(100);
-            body = (await TinyApp.GetAsync(client, url + "/version")).Body;
-        }
-
+        var (_, body) = await TinyApp.GetUntilAsync(client, url + "/version", a => a.Body == "v1", TimeSpan.FromSeconds(30));
         Assert.Equal("v1", body);
         releases = await sim.ReleasesAsync();
         Assert.Equal(3, releases[0]!["Version"]!.GetValue<int>());

@@ -145,14 +145,7 @@ public sealed class FlyctlBehaviourTests
         Assert.Equal($"{id} has been started\n", start.Stdout);
         Assert.Equal("started", (await sim.RunAsync("status", "--json")).Json()["Machines"]![0]!["state"]!.GetValue<string>());
         using var client = TinyApp.Client();
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        var body = (await TinyApp.GetAsync(client, await sim.PublicUrlAsync() + "/version")).Body;
-        while (body != "v1" && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(200);
-            body = (await TinyApp.GetAsync(client, await sim.PublicUrlAsync() + "/version")).Body;
-        }
-
+        var (_, body) = await TinyApp.GetUntilAsync(client, await sim.PublicUrlAsync() + "/version", a => a.Body == "v1", TimeSpan.FromSeconds(30));
         Assert.Equal("v1", body);
     }
 

@@ -23,13 +23,7 @@ public sealed class SampleBackendTests
         using var client = TinyApp.Client();
 
         // flyctl's immediate strategy returns before the machine answers: give it the time it takes to start.
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        var (status, body) = await TinyApp.GetAsync(client, app["AppURL"]!.GetValue<string>() + "/health");
-        while (status != HttpStatusCode.OK && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(200);
-            (status, body) = await TinyApp.GetAsync(client, app["AppURL"]!.GetValue<string>() + "/health");
-        }
+        var (status, body) = await TinyApp.GetUntilAsync(client, app["AppURL"]!.GetValue<string>() + "/health", a => a.Status == HttpStatusCode.OK, TimeSpan.FromSeconds(60));
 
         Assert.Equal(HttpStatusCode.OK, status);
         Assert.Contains("\"ok\"", body);

@@ -19,11 +19,7 @@ public sealed class StrategyTests
         {
             await sim.DeployOkAsync("--strategy", "immediate");
             using var client = TinyApp.Client();
-            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-            while ((await TinyApp.GetAsync(client, url)).Body != "v2" && DateTime.UtcNow < deadline)
-            {
-                await Task.Delay(100);
-            }
+            await TinyApp.GetUntilAsync(client, url, a => a.Body == "v2", TimeSpan.FromSeconds(30));
 
             // Let the poller see the new release too (it may have been waiting on a request to the old one).
             await Task.Delay(1000);

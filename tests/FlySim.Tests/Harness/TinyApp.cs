@@ -117,6 +117,24 @@ internal static class TinyApp
         Timeout = TimeSpan.FromSeconds(5),
     };
 
+    /// <summary>
+    /// GETs <paramref name="url"/> until <paramref name="done"/> holds or <paramref name="timeout"/> passes; the
+    /// last answer. flyctl's immediate strategy returns before the machines answer, so a test waits as a user would.
+    /// </summary>
+    public static async Task<(HttpStatusCode? Status, string Body)> GetUntilAsync(
+        HttpClient client, string url, Func<(HttpStatusCode? Status, string Body), bool> done, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        var answer = await GetAsync(client, url);
+        while (!done(answer) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(100);
+            answer = await GetAsync(client, url);
+        }
+
+        return answer;
+    }
+
     public static async Task<(HttpStatusCode? Status, string Body)> GetAsync(HttpClient client, string url)
     {
         try
