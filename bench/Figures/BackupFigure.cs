@@ -10,18 +10,18 @@ namespace DeployBuild.Bench.Figures;
 /// <c>pg_dump -Fc -f &lt;file&gt;</c> with PG* variables; the build's half is
 /// <c>./build.sh --target=Backup --exclusive</c> on a <see cref="DeployBed"/> whose DATABASE_URL
 /// is the large database, the two interleaved. The build's time is its Backup task's, from the
-/// run journal (start to end of the step: connect, snapshot, pg_dump, checksum, verification,
-/// pruning); the journal's <c>dump_seconds</c> and <c>verify_seconds</c> split it, and the whole
+/// run journal (start to end of the step: pg_dump with its read-back beside it, listing, checksum,
+/// pruning); it runs as shipped and at pg_dump's own compression level; the journal's <c>dump_seconds</c> and <c>verify_seconds</c> split it, and the whole
 /// process's wall time is shown beside it.
 /// </summary>
 public sealed class BackupFigure : IFigure
 {
     /// <summary>The build's Backup task at least this fraction of bare pg_dump's throughput.</summary>
-    public const double Goal = 0.9;
+    public const double Goal = 1.0;
 
     private const string Step = "Backup";
 
-    /// <summary>The lines BackupService logs before the dump, after the dump and its checksum, and after the verification.</summary>
+    /// <summary>The lines BackupService logs before the dump, after the dump's read-back, list, revision and checksum, and after the verification.</summary>
     private static readonly string[] Marks = ["Backing up ", "Dumped ", "Backup verified"];
 
     public string Name => "backup";
@@ -37,75 +37,99 @@ public sealed class BackupFigure : IFigure
         await using var bed = await DeployBed.CreateAsync(migrated: false, createApp: false);
         bed.Secrets["DATABASE_URL"] = database.Database.Url;
         var command = BedBuild.Command(bed, "--target=Backup", "--exclusive") with { Timeout = TimeSpan.FromMinutes(15) };
+        var shipped = bed.DeployToml;
+        var level6 = Path.Combine(bed.Root, "deploy-compression-6.toml");
+        File.WriteAllText(level6, File.ReadAllText(shipped) + "\n[backup]\ncompression = 6\n");
+        var original = File.ReadAllText(shipped);
 
-        context.Log("backup: warm-up pg_dump, then warm-up build");
+        async Task<BuildBackup> BuildAsync(bool pgDumpLevel)
+        {
+            File.WriteAllText(shipped, pgDumpLevel ? File.ReadAllText(level6) : original);
+            try
+            {
+                return await RunBuildAsync(context, bed, command, cancellationToken);
+            }
+            finally
+            {
+                File.WriteAllText(shipped, original);
+            }
+        }
+
+        context.Log("backup: warm-up pg_dump, then warm-up builds");
         await database.DumpAsync(file, cancellationToken);
-        await RunBuildAsync(context, bed, command, cancellationToken);
+        await BuildAsync(pgDumpLevel: false);
+        await BuildAsync(pgDumpLevel: true);
 
         var baseline = new List<double>();
         var dumpBytes = new List<double>();
         var builds = new List<BuildBackup>();
+        var level6Builds = new List<BuildBackup>();
         for (var i = 1; i <= context.Runs; i++)
         {
             cancellationToken.ThrowIfCancellationRequested();
             var (elapsed, bytes) = await database.DumpAsync(file, cancellationToken);
             baseline.Add(elapsed.TotalSeconds);
             dumpBytes.Add(bytes);
-            var build = await RunBuildAsync(context, bed, command, cancellationToken);
+            var build = await BuildAsync(pgDumpLevel: false);
             builds.Add(build);
+            var same = await BuildAsync(pgDumpLevel: true);
+            level6Builds.Add(same);
             context.Log($"backup: run {i}/{context.Runs}: pg_dump {Format.Seconds(elapsed.TotalSeconds)} ({Format.MegabytesPerSecond(database.SizeBytes / elapsed.TotalSeconds)}); " +
                         $"build: Backup task {Format.Seconds(build.Task)} ({Format.MegabytesPerSecond(database.SizeBytes / build.Task)}), " +
-                        $"dump {Format.Seconds(build.Dump)}, verify {Format.Seconds(build.Verify)}, whole process {Format.Seconds(build.Process)}");
+                        $"dump {Format.Seconds(build.Dump)}, verify {Format.Seconds(build.Verify)}, whole process {Format.Seconds(build.Process)}; " +
+                        $"at compression 6: task {Format.Seconds(same.Task)}, dump {Format.Seconds(same.Dump)}, verify {Format.Seconds(same.Verify)}");
         }
 
         var pgDump = Summary.Of(baseline);
-        var task = Summary.Of(builds.Select(b => b.Task));
-        var dump = Summary.Of(builds.Select(b => b.Dump));
-        var verify = Summary.Of(builds.Select(b => b.Verify));
-        var process = Summary.Of(builds.Select(b => b.Process));
-        var rest = Summary.Of(builds.Select(b => b.Task - b.Dump - b.Verify));
-
+        var shippedLevel = builds[0].Compression;
         var report = new FigureReport(this);
         report.Add($"Database: {Format.Megabytes(database.SizeBytes)} (`pg_database_size`), {database.MealRows:N0} meal rows " +
                    $"from the sample backend's seed at head (seeded in {Format.Seconds(database.SeedTime.TotalSeconds)}). " +
-                   $"{context.Runs} runs each after one warm-up run, bare `pg_dump` and the build interleaved; MB = 10^6 bytes; " +
-                   "throughput is database size / time. The build's times come from its run journal (step `Backup`, outputs " +
-                   "`dump_seconds` and `verify_seconds`).");
+                   $"{context.Runs} runs each after one warm-up run, bare `pg_dump`, the build as shipped (`backup.compression` " +
+                   $"{shippedLevel}) and the build at `compression = 6` (pg_dump's own default level: the same work as the " +
+                   "baseline) interleaved; MB = 10^6 bytes; throughput is database size / time. The build's times come from its run " +
+                   "journal (step `Backup`, outputs `dump_seconds` and `verify_seconds`).");
         var table = new MarkdownTable("Command", ">time, median", ">min", ">max", ">MB/s at the median", ">MB/s, ratio to pg_dump");
         string Rate(Summary s) => Format.MegabytesPerSecond(database.SizeBytes / s.Median);
         string Ratio(Summary s) => Format.Ratio(pgDump.Median / s.Median);
         table.Row([Format.Code("pg_dump -Fc -f <file>") + $" (dump {Format.Megabytes(Summary.Of(dumpBytes).Median)})",
             .. Format.Cells(pgDump, Format.Seconds), Rate(pgDump), Format.Ratio(1)]);
-        table.Row([Format.Code("./build.sh --target=Backup --exclusive") + ": the Backup task", .. Format.Cells(task, Format.Seconds), Rate(task), Ratio(task)]);
-        table.Row(["- of which `pg_dump --format=custom --compress=6 --snapshot=...` (`dump_seconds`)", .. Format.Cells(dump, Format.Seconds), Rate(dump), Ratio(dump)]);
-        table.Row(["- of which verification: `pg_restore --list`, `pg_restore --file=/dev/null` and the SHA-256 of the file, side by side (`verify_seconds`)", .. Format.Cells(verify, Format.Seconds), "", ""]);
-        table.Row(["- the rest of the task", .. Format.Cells(rest, Format.Seconds), "", ""]);
-        if (builds.All(b => b.Parts is not null))
+        void Rows(string title, List<BuildBackup> runs, int level)
         {
-            var before = Summary.Of(builds.Select(b => b.Parts!.BeforeDump));
-            var afterDump = Summary.Of(builds.Select(b => b.Parts!.AfterDump));
-            var afterVerify = Summary.Of(builds.Select(b => b.Parts!.AfterVerify));
-            table.Row(["  - before the dump: connect (Npgsql), export a snapshot, read revision and size", .. Format.Cells(before, Format.Seconds), "", ""]);
-            table.Row(["  - after the dump: commit, rename", .. Format.Cells(afterDump, Format.Seconds), "", ""]);
-            table.Row(["  - after the verification: prune, record 10 outputs in the journal (each an fsync'd rewrite), end the step", .. Format.Cells(afterVerify, Format.Seconds), "", ""]);
+            var task = Summary.Of(runs.Select(b => b.Task));
+            var dump = Summary.Of(runs.Select(b => b.Dump));
+            var verify = Summary.Of(runs.Select(b => b.Verify));
+            var rest = Summary.Of(runs.Select(b => b.Task - b.Dump - b.Verify));
+            table.Row([title + $" (dump {Format.Megabytes(Summary.Of(runs.Select(b => (double)b.DumpBytes)).Median)})", .. Format.Cells(task, Format.Seconds), Rate(task), Ratio(task)]);
+            table.Row([$"- of which `pg_dump --format=custom --compress={level}`, read back whole by `pg_restore` as it is written (`dump_seconds`)", .. Format.Cells(dump, Format.Seconds), Rate(dump), Ratio(dump)]);
+            table.Row(["- of which after the dump: the read-back's last block, `pg_restore --list`, the revision read from the archive and the SHA-256, side by side (`verify_seconds`)", .. Format.Cells(verify, Format.Seconds), "", ""]);
+            table.Row(["- the rest of the task", .. Format.Cells(rest, Format.Seconds), "", ""]);
+            if (runs.All(b => b.Parts is not null))
+            {
+                table.Row(["  - before the dump: the backups folder, leftover partial files", .. Format.Cells(Summary.Of(runs.Select(b => b.Parts!.BeforeDump)), Format.Seconds), "", ""]);
+                table.Row(["  - after the verification: rename, prune, record 11 outputs in the journal (each an fsync'd rewrite), end the step", .. Format.Cells(Summary.Of(runs.Select(b => b.Parts!.AfterVerify)), Format.Seconds), "", ""]);
+            }
         }
 
-        table.Row(["whole `./build.sh` process (the task plus start-up, settings, lock, journal, report)", .. Format.Cells(process, Format.Seconds), Rate(process), Ratio(process)]);
+        Rows(Format.Code("./build.sh --target=Backup --exclusive") + $": the Backup task as shipped (compression {shippedLevel})", builds, shippedLevel);
+        table.Row(["whole `./build.sh` process (the task plus start-up, settings, lock, journal, report)", .. Format.Cells(Summary.Of(builds.Select(b => b.Process)), Format.Seconds),
+            Rate(Summary.Of(builds.Select(b => b.Process))), Ratio(Summary.Of(builds.Select(b => b.Process)))]);
+        Rows("the Backup task at `compression = 6`, pg_dump's default level", level6Builds, 6);
         report.Add(table);
 
-        // Interleaved pairs: each build run against the pg_dump run just before it, so a change in load hits both.
+        // Interleaved runs: each build run against the pg_dump run just before it, so a change in load hits both.
         var ratios = Summary.Of(baseline.Zip(builds, (b, build) => b / build.Task));
-        var dumpRatios = Summary.Of(baseline.Zip(builds, (b, build) => b / build.Dump));
-        report.Goals.Add(new Goal($"the build's Backup task at least {Format.Number(Goal)}x the MB/s of bare pg_dump",
-            $"{Format.Ratio(ratios.Median)} (median of the interleaved pairs' ratios; min {Format.Ratio(ratios.Min)}, max {Format.Ratio(ratios.Max)})",
+        var level6Ratios = Summary.Of(baseline.Zip(level6Builds, (b, build) => b / build.Task));
+        report.Goals.Add(new Goal($"the build's Backup task, verification included, at least {Format.Number(Goal)}x the MB/s of bare pg_dump",
+            $"{Format.Ratio(ratios.Median)} as shipped (median of the interleaved pairs' ratios; min {Format.Ratio(ratios.Min)}, max {Format.Ratio(ratios.Max)}); " +
+            $"{Format.Ratio(level6Ratios.Median)} at pg_dump's compression level (min {Format.Ratio(level6Ratios.Min)}, max {Format.Ratio(level6Ratios.Max)})",
             ratios.Median >= Goal));
 
-        var verifyShare = verify.Median / task.Median;
-        report.Notes.Add($"The dump alone runs at {Format.Ratio(dumpRatios.Median)} of bare pg_dump's throughput (min {Format.Ratio(dumpRatios.Min)}, " +
-                         $"max {Format.Ratio(dumpRatios.Max)}); the verification after it is {verifyShare.ToString("0%", CultureInfo.InvariantCulture)} " +
-                         "of the task: the build proves the archive restores by decoding it whole, which bare pg_dump does not do.");
-        report.Notes.Add($"The build's dump: {Format.Megabytes(Summary.Of(builds.Select(b => (double)b.DumpBytes)).Median)} " +
-                         $"(`size_bytes`); it measured the database at {Format.Megabytes(Summary.Of(builds.Select(b => (double)b.DatabaseBytes)).Median)} (`database_bytes`).");
+        report.Notes.Add("The build dumps at zlib level " + shippedLevel + " by default (`backup.compression`), pg_dump at its own default (6): " +
+                         $"the archive is {Format.Ratio(Summary.Of(builds.Select(b => (double)b.DumpBytes)).Median / Summary.Of(dumpBytes).Median)} the size of pg_dump's. " +
+                         "At level 6 the build does the same work as bare pg_dump plus the read-back; that row shows what the concurrent read-back and " +
+                         "the start without a connection of its own leave of the verification's cost.");
+        report.Notes.Add($"The build measured the database at {Format.Megabytes(Summary.Of(builds.Select(b => (double)b.DatabaseBytes)).Median)} (`database_bytes`).");
 
         return report;
     }
@@ -156,6 +180,7 @@ public sealed class BackupFigure : IFigure
         return new BuildBackup(seconds, dump, verify, run.Elapsed.TotalSeconds,
             (long)Parse(step.Outputs.GetValueOrDefault("size_bytes")),
             (long)Parse(step.Outputs.GetValueOrDefault("database_bytes")),
+            (int)Parse(step.Outputs.GetValueOrDefault("compression")),
             parts);
     }
 
@@ -164,7 +189,7 @@ public sealed class BackupFigure : IFigure
             ? parsed
             : throw new InvalidOperationException($"the Backup step's journal has no number where one was expected ('{value}')");
 
-    private sealed record BuildBackup(double Task, double Dump, double Verify, double Process, long DumpBytes, long DatabaseBytes, Parts? Parts);
+    private sealed record BuildBackup(double Task, double Dump, double Verify, double Process, long DumpBytes, long DatabaseBytes, int Compression, Parts? Parts);
 
     /// <summary>The task outside pg_dump and the verification, from the arrival of the build's log lines (a few ms late at most).</summary>
     private sealed record Parts(double BeforeDump, double AfterDump, double AfterVerify);

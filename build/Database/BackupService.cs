@@ -25,10 +25,11 @@ public sealed record BackupResult(
 public sealed class BackupFailedException(string message, Exception? inner = null) : Exception(message, inner);
 
 /// <summary>
-/// "Backup base de données": pg_dump in custom format into the state folder, streamed to disk;
-/// checksum; then verified, by reading the archive whole (and, with verify = "restore", by
-/// restoring it into a scratch database and comparing every table's row count with the rows the
-/// dump saw, counted in the dump's own snapshot). Old backups are pruned to the configured count.
+/// "Backup base de données": pg_dump in custom format into the state folder, read back whole while
+/// it is written; then its table of contents listed, its checksum taken (and, with verify =
+/// "restore", restored into a scratch database whose row counts must equal the rows the dump saw,
+/// counted in the dump's own snapshot). Only a verified archive gets its final name; old backups
+/// are pruned to the configured count.
 /// </summary>
 public sealed class BackupService(CommandRunner runner, ICakeLog log, TimeProvider time)
 {
@@ -41,75 +42,181 @@ public sealed class BackupService(CommandRunner runner, ICakeLog log, TimeProvid
         var directory = Directory(stateDirectory);
         System.IO.Directory.CreateDirectory(directory);
         RemovePartials(directory);
+        var startedAt = time.GetUtcNow();
 
-        await using var connection = new NpgsqlConnection(database.ConnectionString());
-        try
+        // verify = "restore" compares row counts with the rows the dump saw: the dump then runs in a
+        // snapshot that the build's own transaction exported, and the counts are read in it. With
+        // verify = "list" nothing needs that connection before the dump: pg_dump starts at once, and
+        // the database's size is read beside it (the revision comes from the archive itself).
+        Snapshot? snapshot = null;
+        Task<(long Bytes, Exception? Error)> sizeProbe;
+        if (settings.Verify == "restore")
         {
-            await connection.OpenAsync(cancellationToken);
+            snapshot = await Snapshot.ExportAsync(database, cancellationToken);
+            sizeProbe = Task.FromResult<(long, Exception?)>((snapshot.DatabaseBytes, null));
         }
-        catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
+        else
         {
-            throw new BackupFailedException($"Cannot connect to the database {database} to back it up: {ex.Message}", ex);
-        }
-
-        // The dump runs in a snapshot this transaction exported, so the row counts read here are
-        // exactly the rows the archive holds, whatever the app writes meanwhile.
-        await using var snapshotTransaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken);
-        string snapshot;
-        await using (var export = new NpgsqlCommand("SELECT pg_export_snapshot()", connection, snapshotTransaction))
-        {
-            snapshot = (string)(await export.ExecuteScalarAsync(cancellationToken))!;
+            sizeProbe = ProbeSizeAsync(database, cancellationToken);
         }
 
-        var revision = await DatabaseProbe.RevisionAsync(connection, cancellationToken);
-        var databaseBytes = await DatabaseProbe.SizeAsync(connection, cancellationToken);
-        var counts = settings.Verify == "restore" ? await DatabaseProbe.RowCountsAsync(connection, snapshotTransaction, cancellationToken) : null;
+        await using var heldSnapshot = snapshot;
+        var partial = Path.Combine(directory, $"{app}-{startedAt:yyyyMMdd'T'HHmmss'Z'}.dump.partial");
+        log.Information("Backing up {0} to {1} (pg_dump, custom format, compression {2}), reading it back as it is written", database, directory, settings.Compression);
 
-        var name = $"{app}-{time.GetUtcNow():yyyyMMdd'T'HHmmss'Z'}-{SafeName(revision ?? "base")}.dump";
-        var file = Path.Combine(directory, name);
-        var partial = file + ".partial";
-        log.Information("Backing up {0} ({1} on disk, revision {2}) to {3}", database, Size(databaseBytes), revision ?? "none", file);
-
+        // The read-back decodes the archive as pg_dump writes it (GrowingFile), on the other core:
+        // when pg_dump is done, the data is already proven to decode.
         var dumpWatch = Stopwatch.StartNew();
+        using var abort = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var dump = _pg.DumpAsync(database, partial, snapshot?.Id, settings.Compression, TimeSpan.FromHours(6), abort.Token);
+        var readBack = _pg.ReadWholeAsync(GrowingFile.Follow(partial, dump), TimeSpan.FromHours(6), abort.Token);
+        _ = readBack.ContinueWith(t => { if (t.IsFaulted) { abort.Cancel(); } }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         await using (ProgressTicker.Start(log, "pg_dump", () => $"{Size(LengthOf(partial))} written", time))
         {
             try
             {
-                await _pg.DumpAsync(database, partial, snapshot, TimeSpan.FromHours(6), cancellationToken);
+                await dump;
             }
-            catch (Exception ex) when (ex is CommandFailedException or CommandTimeoutException)
+            catch (Exception ex) when (ex is CommandFailedException or CommandTimeoutException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
             {
+                await abort.CancelAsync();
+                await Task.WhenAll(readBack, sizeProbe).ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
                 File.Delete(partial);
+                if (readBack.Exception?.InnerException is CommandFailedException or CommandTimeoutException)
+                {
+                    throw new BackupFailedException($"The backup does not read back, no backup was taken: {readBack.Exception.InnerException.Message}", readBack.Exception.InnerException);
+                }
+
+                if ((await sizeProbe).Error is { } unreachable)
+                {
+                    throw new BackupFailedException($"Cannot connect to the database {database} to back it up: {unreachable.Message}", unreachable);
+                }
+
                 throw new BackupFailedException($"pg_dump failed, no backup was taken: {ex.Message}", ex);
             }
         }
 
         var dumpTime = dumpWatch.Elapsed;
-        await snapshotTransaction.CommitAsync(cancellationToken);
-        File.Move(partial, file);
-
-        var size = new FileInfo(file).Length;
-        log.Information("Dumped {0} in {1} ({2}/s)", Size(size), Durations.Human(dumpTime), Size((long)(databaseBytes / Math.Max(dumpTime.TotalSeconds, 0.001))));
-
-        // The checksum and the read-back both only read the file: side by side.
         var verifyWatch = Stopwatch.StartNew();
-        var checksum = Sha256Async(file, cancellationToken);
-        var readBack = VerifyArchiveAsync(file, cancellationToken);
-        await Task.WhenAll(checksum, readBack);
-        var sha = await checksum;
-        var entries = await readBack;
-        log.Information("SHA-256 {0}", sha);
-        if (counts is not null)
+        try
         {
-            await VerifyByRestoreAsync(database, file, counts, cancellationToken);
+            await readBack;
+
+            // Only the table of contents changed since the read-back (pg_dump writes the data offsets
+            // into it last): list it, take the checksum, and read the revision by seeking to its rows
+            // (which uses those offsets), side by side.
+            var checksum = Sha256Async(partial, cancellationToken);
+            var list = _pg.ListAsync(partial, cancellationToken);
+            var versionRows = _pg.TableRowsAsync(partial, "alembic_version", cancellationToken);
+            await Task.WhenAll(checksum, list, versionRows);
+            var entries = (await list).OutputLines.Count(l => l.Length > 0 && !l.StartsWith(';'));
+            var revision = await versionRows is { Count: > 0 } rows ? string.Join('+', rows.Order(StringComparer.Ordinal)) : null;
+            var sha = await checksum;
+            var (databaseBytes, sizeError) = await sizeProbe;
+            if (sizeError is not null)
+            {
+                log.Warning("The dump succeeded but the database's size could not be read ({0}): the throughput is not reported.", sizeError.Message);
+            }
+
+            var size = new FileInfo(partial).Length;
+            log.Information("Dumped {0} in {1}{2}: revision {3}", Size(size), Durations.Human(dumpTime),
+                databaseBytes > 0 ? $" ({Size(databaseBytes)} on disk, {Size((long)(databaseBytes / Math.Max(dumpTime.TotalSeconds, 0.001)))}/s)" : string.Empty, revision ?? "none");
+            log.Information("SHA-256 {0}", sha);
+            if (snapshot is not null)
+            {
+                await VerifyByRestoreAsync(database, partial, snapshot.RowCounts, cancellationToken);
+            }
+
+            var file = Path.Combine(directory, $"{app}-{startedAt:yyyyMMdd'T'HHmmss'Z'}-{SafeName(revision ?? "base")}.dump");
+            File.Move(partial, file);
+            var verifyTime = verifyWatch.Elapsed;
+            log.Information("Backup verified ({0}): {1} archive entries{2}.", snapshot is not null ? "restored into a scratch database, row counts equal" : "read back whole",
+                entries, snapshot is null ? string.Empty : $", {snapshot.RowCounts.Count} tables, {snapshot.RowCounts.Values.Sum()} rows");
+
+            Prune(directory, app, settings.Keep, file);
+            return new BackupResult(file, size, sha, revision, settings.Verify, entries, snapshot?.RowCounts, dumpTime, verifyTime, databaseBytes);
+        }
+        catch (Exception ex) when (ex is CommandFailedException or CommandTimeoutException)
+        {
+            File.Delete(partial);
+            throw new BackupFailedException($"The backup does not read back, no backup was taken: {ex.Message}", ex);
+        }
+        catch
+        {
+            File.Delete(partial);
+            throw;
+        }
+    }
+
+    private static async Task<(long Bytes, Exception? Error)> ProbeSizeAsync(PostgresUrl database, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var connection = new NpgsqlConnection(database.ConnectionString());
+            await connection.OpenAsync(cancellationToken);
+            return (await DatabaseProbe.SizeAsync(connection, cancellationToken), null);
+        }
+        catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
+        {
+            return (0, ex);
+        }
+    }
+
+    /// <summary>An exported snapshot held open by the build's own transaction, with the row counts and size read in it.</summary>
+    private sealed class Snapshot : IAsyncDisposable
+    {
+        private readonly NpgsqlConnection _connection;
+        private readonly NpgsqlTransaction _transaction;
+
+        private Snapshot(NpgsqlConnection connection, NpgsqlTransaction transaction, string id, IReadOnlyDictionary<string, long> rowCounts, long databaseBytes)
+        {
+            _connection = connection;
+            _transaction = transaction;
+            Id = id;
+            RowCounts = rowCounts;
+            DatabaseBytes = databaseBytes;
         }
 
-        var verifyTime = verifyWatch.Elapsed;
-        log.Information("Backup verified ({0}): {1} archive entries{2}.", settings.Verify == "restore" ? "restored into a scratch database, row counts equal" : "read back whole",
-            entries, counts is null ? string.Empty : $", {counts.Count} tables, {counts.Values.Sum()} rows");
+        public string Id { get; }
 
-        Prune(directory, app, settings.Keep, file);
-        return new BackupResult(file, size, sha, revision, settings.Verify, entries, counts, dumpTime, verifyTime, databaseBytes);
+        public IReadOnlyDictionary<string, long> RowCounts { get; }
+
+        public long DatabaseBytes { get; }
+
+        public static async Task<Snapshot> ExportAsync(PostgresUrl database, CancellationToken cancellationToken)
+        {
+            var connection = new NpgsqlConnection(database.ConnectionString());
+            try
+            {
+                await connection.OpenAsync(cancellationToken);
+            }
+            catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
+            {
+                await connection.DisposeAsync();
+                throw new BackupFailedException($"Cannot connect to the database {database} to back it up: {ex.Message}", ex);
+            }
+
+            try
+            {
+                var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken);
+                await using var export = new NpgsqlCommand("SELECT pg_export_snapshot()", connection, transaction);
+                var id = (string)(await export.ExecuteScalarAsync(cancellationToken))!;
+                var bytes = await DatabaseProbe.SizeAsync(connection, cancellationToken);
+                var counts = await DatabaseProbe.RowCountsAsync(connection, transaction, cancellationToken);
+                return new Snapshot(connection, transaction, id, counts, bytes);
+            }
+            catch
+            {
+                await connection.DisposeAsync();
+                throw;
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await _transaction.DisposeAsync();
+            await _connection.DisposeAsync();
+        }
     }
 
     /// <summary>
@@ -142,22 +249,6 @@ public sealed class BackupService(CommandRunner runner, ICakeLog log, TimeProvid
     /// <summary>Checks that a backup file is still the one the journal recorded.</summary>
     public static async Task<bool> MatchesAsync(string file, string sha256, CancellationToken cancellationToken) =>
         File.Exists(file) && string.Equals(await Sha256Async(file, cancellationToken), sha256, StringComparison.OrdinalIgnoreCase);
-
-    private async Task<int> VerifyArchiveAsync(string file, CancellationToken cancellationToken)
-    {
-        try
-        {
-            // The table of contents and a full decode of every entry, side by side.
-            var list = _pg.ListAsync(file, cancellationToken);
-            var whole = _pg.ReadWholeAsync(file, TimeSpan.FromHours(2), cancellationToken);
-            await Task.WhenAll(list, whole);
-            return (await list).OutputLines.Count(l => l.Length > 0 && !l.StartsWith(';'));
-        }
-        catch (Exception ex) when (ex is CommandFailedException or CommandTimeoutException)
-        {
-            throw new BackupFailedException($"The backup {file} does not read back: {ex.Message}", ex);
-        }
-    }
 
     private async Task VerifyByRestoreAsync(PostgresUrl database, string file, IReadOnlyDictionary<string, long> expected, CancellationToken cancellationToken)
     {

@@ -11,6 +11,9 @@ public sealed record Command(string Program, IReadOnlyList<string> Arguments)
     /// <summary>Fed to the program's stdin and never logged.</summary>
     public string? StandardInput { get; init; }
 
+    /// <summary>Writes the program's stdin as a stream (e.g. a file while another program writes it); used when <see cref="StandardInput"/> is null.</summary>
+    public Func<Stream, CancellationToken, Task>? StandardInputWriter { get; init; }
+
     public TimeSpan? Timeout { get; init; }
 
     /// <summary>When true, each output line goes to the build log as it arrives.</summary>

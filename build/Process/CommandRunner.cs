@@ -60,6 +60,10 @@ public sealed class CommandRunner(ICakeLog log, SecretMasker masker)
         {
             cli = cli.WithStandardInputPipe(PipeSource.FromString(command.StandardInput));
         }
+        else if (command.StandardInputWriter is { } writer)
+        {
+            cli = cli.WithStandardInputPipe(PipeSource.Create(writer));
+        }
 
         using var timeout = new CancellationTokenSource();
         if (command.Timeout is { } limit)

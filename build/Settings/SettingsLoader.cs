@@ -66,7 +66,8 @@ public static class SettingsLoader
         var backupSettings = new BackupSettings(
             backup.Bool("enabled", true),
             backup.Choice("verify", "list", "list", "restore"),
-            (int)backup.Integer("keep", 10, 1, 1000));
+            (int)backup.Integer("keep", 10, 1, 1000),
+            (int)backup.Integer("compression", BackupSettings.DefaultCompression, 0, 9));
         backup.RejectUnknownKeys();
 
         var migrations = top.Section("migrations");

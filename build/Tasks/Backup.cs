@@ -51,6 +51,7 @@ public sealed class Backup : DeployStep, IChangesProduction, IPlannedTask<Deploy
         journal.Record(Name, "archive_entries", result.ArchiveEntries.ToString(System.Globalization.CultureInfo.InvariantCulture));
         journal.Record(Name, "database", database.ToString());
         journal.Record(Name, "database_bytes", result.DatabaseBytes.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        journal.Record(Name, "compression", context.Settings.Backup.Compression.ToString(System.Globalization.CultureInfo.InvariantCulture));
         journal.Record(Name, "dump_seconds", BackupService.Seconds(result.DumpTime));
         journal.Record(Name, "verify_seconds", BackupService.Seconds(result.VerifyTime));
         if (result.RowCounts is not null)
@@ -69,8 +70,8 @@ public sealed class Backup : DeployStep, IChangesProduction, IPlannedTask<Deploy
         }
 
         var dump = Path.Combine(BackupService.Directory(context.StateDirectory), $"{s.App}-<utc time>-<revision>.dump");
-        yield return $"pg_dump --format=custom --file={context.Display(dump)}   (connection from ${s.Database.UrlEnv}, passed as PG* variables)";
-        yield return $"pg_restore --list {context.Display(dump)}; pg_restore --file=/dev/null {context.Display(dump)}   (reads it whole)" +
+        yield return $"pg_dump --format=custom --compress={s.Backup.Compression} --file={context.Display(dump)}   (connection from ${s.Database.UrlEnv}, passed as PG* variables)";
+        yield return $"pg_restore --file=/dev/null < the dump as it is written   (reads it whole); pg_restore --list {context.Display(dump)}; SHA-256" +
                      (s.Backup.Verify == "restore" ? "; restore into a scratch database and compare row counts" : string.Empty);
         yield return $"keep the last {s.Backup.Keep} backups";
     }

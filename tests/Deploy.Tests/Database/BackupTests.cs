@@ -140,6 +140,9 @@ public sealed class BackupTests
         var journal = OpenJournal(bed);
         Assert.Null(journal.Output("Backup", "sha256"));
         Assert.False(journal.Data.Steps.ContainsKey("Migrate") && journal.Data.Steps["Migrate"].Status == StepStatus.Done);
+
+        // No archive that failed its read-back stays behind, under a backup's name or as a partial.
+        Assert.Empty(Directory.GetFiles(Path.Combine(bed.StateDir, "backups")));
     }
 
     internal static RunJournal OpenJournal(DeployBed bed) => RunJournal.Open(bed.Journals()[^1], s => s, TimeProvider.System);

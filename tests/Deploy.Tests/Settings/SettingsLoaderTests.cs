@@ -62,6 +62,7 @@ public sealed class SettingsLoaderTests
         Assert.True(settings.Backup.Enabled);
         Assert.Equal("list", settings.Backup.Verify);
         Assert.Equal(10, settings.Backup.Keep);
+        Assert.Equal(1, settings.Backup.Compression);
         Assert.Equal("python3 -m alembic", settings.Migrations.Command);
         Assert.Equal("python3 -m pytest -q", settings.Tests.Command);
         Assert.Equal(TimeSpan.FromMinutes(2), settings.Verify.Deadline);
@@ -109,6 +110,29 @@ public sealed class SettingsLoaderTests
         var error = Assert.Single(Fails(folder).Errors);
 
         Assert.StartsWith(message, error.Message);
+    }
+
+    [Theory]
+    [InlineData("10", "'backup.compression' is 10")]
+    [InlineData("-1", "'backup.compression' is -1")]
+    [InlineData("\"fast\"", "'backup.compression' is a string")]
+    public void Backup_compression_is_a_zlib_level_from_0_to_9(string value, string message)
+    {
+        using var folder = new ConfigFolder();
+        folder.Edit("deploy.toml", t => t.Replace("compression = 1", "compression = " + value));
+
+        var error = Assert.Single(Fails(folder).Errors);
+
+        Assert.StartsWith(message, error.Message);
+    }
+
+    [Fact]
+    public void Backup_compression_is_read_from_backup()
+    {
+        using var folder = new ConfigFolder();
+        folder.Edit("deploy.toml", t => t.Replace("compression = 1", "compression = 6"));
+
+        Assert.Equal(6, Load(folder).Backup.Compression);
     }
 
     [Fact]
