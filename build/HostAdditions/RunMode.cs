@@ -10,7 +10,12 @@ public sealed record RunMode(bool DryRun)
 {
     private static readonly string[] DryRunSwitches = ["--dryrun", "--noop", "--whatif"];
 
-    /// <summary>The mode of a run started with these arguments (the last of several wins).</summary>
+    /// <summary>The mode of a run started with these arguments, read as the host's parser reads them.</summary>
+    /// <remarks>
+    /// Spectre.Console.Cli (Cake.Frosting's parser) matches switch names with their case, takes
+    /// <c>=true</c>/<c>=false</c> on a flag, and hands any other value to the build as an argument;
+    /// the last of several wins.
+    /// </remarks>
     public static RunMode FromArguments(IEnumerable<string> args)
     {
         var dryRun = false;
@@ -18,13 +23,12 @@ public sealed record RunMode(bool DryRun)
         {
             var equals = arg.IndexOf('=', StringComparison.Ordinal);
             var name = equals < 0 ? arg : arg[..equals];
-            if (!DryRunSwitches.Contains(name, StringComparer.OrdinalIgnoreCase))
+            if (!DryRunSwitches.Contains(name, StringComparer.Ordinal))
             {
                 continue;
             }
 
-            var value = equals < 0 ? "true" : arg[(equals + 1)..];
-            dryRun = !value.Equals("false", StringComparison.OrdinalIgnoreCase) && value != "0";
+            dryRun = equals < 0 || (bool.TryParse(arg[(equals + 1)..], out var value) && value);
         }
 
         return new RunMode(dryRun);

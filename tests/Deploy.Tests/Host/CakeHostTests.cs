@@ -280,14 +280,20 @@ public sealed class CakeHostTests
     }
 
     [Fact]
-    public void Help_lists_switches_and_targets()
+    public void Help_is_Spectres_page_of_the_switches_as_in_Frosting()
     {
-        // The build's declared arguments are on its own page (HelpPage, printed by Program.cs).
+        // Cake.Frosting's --help is Spectre.Console.Cli's page of its switches (no targets); the
+        // build prints its own page instead (HelpPage, from Program.cs, before the host).
         var host = new HostFixture().WithTasks(typeof(A), typeof(C));
 
-        Assert.Equal(0, host.Run("--help"));
-        Assert.Contains("--dryrun", host.Output);
-        Assert.Contains("The last task", host.Output);
+        // Spectre writes its page to the host's Spectre console.
+        var exit = host.Run("--help");
+        var output = host.Output;
+
+        Assert.Equal(0, exit);
+        Assert.Contains("--dryrun", output);
+        Assert.Contains("--target <TARGET>", output);
+        Assert.Contains("Performs a dry run", output);
         Assert.Empty(host.Recorder.Events);
     }
 
@@ -303,43 +309,31 @@ public sealed class CakeHostTests
     }
 
     [Theory]
-    [InlineData("--verbosity=loud", "--verbosity=loud is not a verbosity")]
-    [InlineData("stray", "Unexpected argument 'stray'")]
-    [InlineData("--target", "--target needs a value")]
-    public void Bad_switches_are_refused(string argument, string message)
+    [InlineData("--verbosity=loud", "Error: Failed to convert 'loud' to Verbosity.")]
+    [InlineData("stray", "Error: Unknown command 'stray'.")]
+    [InlineData("--target", "Error: Option 'target' is defined but no value has been provided.")]
+    public void Bad_switches_are_refused_by_Spectre_as_in_Frosting(string argument, string message)
     {
-        var host = new HostFixture().WithTasks(typeof(A));
+        // Cake.Frosting's command line is parsed by Spectre.Console.Cli's CommandApp, which prints
+        // its own error and returns -1 (255 as a process exit code) without running the command.
+        var host = new HostFixture().WithTasks(typeof(A)).WithLifetime();
 
-        var output = new StringWriter();
-        var previous = Console.Error;
-        Console.SetError(output);
-        int exit;
-        try
-        {
-            exit = host.Run(argument);
-        }
-        finally
-        {
-            Console.SetError(previous);
-        }
+        var exit = host.Run(argument);
+        var output = host.Output;
 
-        Assert.Equal(1, exit);
+        Assert.Equal(-1, exit);
         Assert.Empty(host.Recorder.Events);
-        Assert.Contains(message, output + host.Output);
+        Assert.Contains(message, output);
     }
 
     [Fact]
-    public void An_added_assembly_registers_its_public_tasks_and_adding_it_twice_is_refused_as_Frosting_does()
+    public void A_missing_working_directory_is_refused_before_any_setup_as_in_Frosting()
     {
-        // Cake.Frosting always scans the entry assembly; a build that adds it again registers every
-        // task twice, and Cake's engine refuses the second.
-        var once = new HostFixture().WithAssembly(typeof(A).Assembly);
-        Assert.Equal(0, once.Run("--target=B"));
-        Assert.Equal(["A", "B"], once.Recorder.Events);
+        var host = new HostFixture().WithTasks(typeof(A)).WithLifetime();
+        var missing = Path.Combine(Path.GetTempPath(), "no-such-dir-" + Guid.NewGuid().ToString("N"));
 
-        var twice = new HostFixture().WithAssembly(typeof(A).Assembly).WithAssembly(typeof(A).Assembly);
-        Assert.NotEqual(0, twice.Run("--target=B"));
-        Assert.Empty(twice.Recorder.Events);
-        Assert.Contains("Another task with the name", twice.Output);
+        Assert.Equal(1, host.Run("--target=A", "--working=" + missing));
+        Assert.Empty(host.Recorder.Events);
+        Assert.Contains($"The working directory '{missing}' does not exist.", host.Output);
     }
 }
