@@ -64,6 +64,7 @@ public sealed class Validate : DeployStep, IUsesBackend, IPlannedTask<DeployCont
     {
         var s = context.Settings;
         var backend = context.Display(s.BackendPath);
+        yield return $"in {backend}: the Python of tests.command and migrations.command imports the backend's packages (requirements*.txt), else stop with the fix";
         yield return $"in {backend}: {s.Tests.Command}";
         yield return $"in {backend}: {s.Validate.Python} -m py_compile <every tracked .py file, one process>";
         yield return $"in {backend}: {s.Migrations.Command} heads; {s.Migrations.Command} upgrade <current>:head --sql | squawk";
