@@ -24,16 +24,26 @@ public sealed class DeployLifetime(IEnumerable<IFrostingTask> tasks) : FrostingL
     {
         var settings = context.Settings;
         RegisterSecrets(context);
+        var backendProblem = ReadsBackend(context, info) ? Checks.BackendFolder.Problem(settings) : null;
         if (context.DryRun)
         {
             // Cake.Cli's dry run performs setup and teardown: check the config (above), print
             // the plan, and take no lock, open no journal, run no hook.
+            if (backendProblem is not null)
+            {
+                context.Warning("{0}", backendProblem + Environment.NewLine + "(A real run would stop here, before any step.)");
+            }
+
             context.PlannedTasks = info.TasksToExecute.Select(t => t.Name).ToList();
             DryRunPlan.Print(context, info.TasksToExecute, _tasks);
             return;
         }
 
         context.GitHubActions?.Mask(context.Masker.Values);
+        if (backendProblem is not null)
+        {
+            throw new Checks.BackendFolderException(backendProblem);
+        }
 
         context.Commit = ReadCommit(context, settings.BackendPath);
         var digest = ConfigDigest(settings.DeployTomlPath, settings.Fly.Path);
@@ -345,6 +355,11 @@ public sealed class DeployLifetime(IEnumerable<IFrostingTask> tasks) : FrostingL
             }
         }
     }
+
+    /// <summary>Whether a step of this run reads the backend folder (--force skips Validate, not the others).</summary>
+    private bool ReadsBackend(DeployContext context, ISetupContext info) =>
+        info.TasksToExecute.Any(t => _tasks.FirstOrDefault(task => task is DeployStep step && string.Equals(step.Name, t.Name, StringComparison.OrdinalIgnoreCase))
+            is IUsesBackend reader && reader.UsesBackend(context));
 
     private static string? ReadCommit(DeployContext context, string backend)
     {

@@ -44,6 +44,17 @@ public sealed record CommandResult(int ExitCode, string StandardOutput, string S
     public IEnumerable<string> OutputLines => StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.TrimEnd('\r'));
 }
 
+/// <summary>
+/// A program could not start because the folder it was to run in is missing (or is not a folder):
+/// not the program's fault, so the message says which folder, and that the program was found.
+/// </summary>
+public sealed class WorkingDirectoryNotFoundException(string program, string directory, string message) : Exception(message)
+{
+    public string Program { get; } = program;
+
+    public string Directory { get; } = directory;
+}
+
 /// <summary>A program is not installed: names it and says how to install it.</summary>
 public sealed class ToolNotFoundException(string program, string hint)
     : Exception($"'{program}' was not found. {hint}")

@@ -20,8 +20,10 @@ public sealed class CommandRunner(ICakeLog log, SecretMasker masker)
 
     public async Task<CommandResult> RunAsync(Command command, CancellationToken cancellationToken = default)
     {
-        var program = Resolve(command.Program);
         var display = command.DisplayName ?? Path.GetFileName(command.Program);
+        // Checked first: the OS reports a missing working directory as if the program were missing.
+        CheckWorkingDirectory(command, display);
+        var program = Resolve(command.Program);
         var commandLine = masker.Apply((command with { Program = program }).CommandLine);
         log.Verbose("> {0}", commandLine);
 
@@ -87,10 +89,12 @@ public sealed class CommandRunner(ICakeLog log, SecretMasker masker)
         }
         catch (System.ComponentModel.Win32Exception ex)
         {
+            CheckWorkingDirectory(command, display);
             throw new ToolNotFoundException(command.Program, $"It could not be started ({ex.Message}). {ToolHints.For(command.Program)}");
         }
         catch (CliWrapException ex)
         {
+            CheckWorkingDirectory(command, display);
             throw new ToolNotFoundException(command.Program, $"It could not be started ({masker.Apply(ex.Message)}). {ToolHints.For(command.Program)}");
         }
 
@@ -104,6 +108,21 @@ public sealed class CommandRunner(ICakeLog log, SecretMasker masker)
         }
 
         return outcome;
+    }
+
+    private static void CheckWorkingDirectory(Command command, string display)
+    {
+        if (command.WorkingDirectory is not { } directory || Directory.Exists(directory))
+        {
+            return;
+        }
+
+        var what = File.Exists(directory) ? "is a file, not a folder" : "does not exist";
+        var program = TryResolve(command.Program) is { } found
+            ? $"'{command.Program}' itself was found ({found})"
+            : $"'{command.Program}' was not found either. {ToolHints.For(command.Program)}";
+        throw new WorkingDirectoryNotFoundException(command.Program, directory,
+            $"'{display}' could not be started: the folder it runs in, {directory}, {what}. {program}");
     }
 
     /// <summary>Finds a program on PATH (and PATHEXT on Windows), or throws with how to install it.</summary>

@@ -14,15 +14,31 @@ public sealed class NpmTools(ICakeContext cake, string directory)
 
     public string Directory { get; } = directory;
 
-    /// <summary>build/tools of the source tree the running build was compiled from.</summary>
-    public static string Locate()
+    /// <summary>
+    /// build/tools of the source tree the running build was compiled from (DEPLOY_TOOLS_DIR
+    /// overrides it). Found by build/tools/package.json alone: the build keeps its tools without
+    /// the repository's tests, demo or sample backend.
+    /// </summary>
+    public static string Locate() =>
+        Environment.GetEnvironmentVariable("DEPLOY_TOOLS_DIR") is { Length: > 0 } overridden
+            ? overridden
+            : Locate(AppContext.BaseDirectory);
+
+    /// <summary>The nearest build/tools holding package.json at or above <paramref name="start"/>.</summary>
+    public static string Locate(string start)
     {
-        if (Environment.GetEnvironmentVariable("DEPLOY_TOOLS_DIR") is { Length: > 0 } overridden)
+        for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
         {
-            return overridden;
+            var tools = Path.Combine(dir.FullName, "build", "tools");
+            if (File.Exists(Path.Combine(tools, "package.json")))
+            {
+                return tools;
+            }
         }
 
-        return Path.Combine(Demo.RepoLayout.Locate().Root, "build", "tools");
+        throw new ToolNotFoundException("squawk and dockerfilelint",
+            $"The build's npm tools are pinned in build/tools/package.json, which was not found above {start}. " +
+            "Run the build from its source tree (./build.sh), or set DEPLOY_TOOLS_DIR to a folder holding that package.json.");
     }
 
     /// <summary>The path of a tool's executable, installing the tools first when they are missing.</summary>
@@ -39,6 +55,13 @@ public sealed class NpmTools(ICakeContext cake, string directory)
         {
             if (!File.Exists(path))
             {
+                if (!System.IO.Directory.Exists(Directory))
+                {
+                    throw new WorkingDirectoryNotFoundException("npm", Directory,
+                        $"{tool} cannot be installed: the build's npm tools folder, {Directory}, does not exist. " +
+                        "Unset DEPLOY_TOOLS_DIR, or point it to a folder holding the build's tools/package.json.");
+                }
+
                 if (CommandRunner.TryResolve("npm") is null)
                 {
                     throw new ToolNotFoundException("npm", $"{ToolHints.For("npm")} The build needs it once, to install {tool}.");

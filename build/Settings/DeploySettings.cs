@@ -18,7 +18,11 @@ public sealed record DeploySettings(
     NotificationSettings Notifications,
     GitSettings Git,
     LockSettings Lock,
-    FlyConfig Fly);
+    FlyConfig Fly)
+{
+    /// <summary>Where <see cref="BackendPath"/> came from: "--backend", or deploy.toml's line (<c>file:line:col: backend = "..."</c>).</summary>
+    public string BackendOrigin { get; init; } = "--backend";
+}
 
 /// <param name="CriticalIntervals">
 /// A release whose check is still critical after its grace period for this many of the check's

@@ -30,6 +30,11 @@ public static class SettingsLoader
         var backend = backendOverride is not null
             ? System.IO.Path.GetFullPath(backendOverride, displayRoot)
             : System.IO.Path.GetFullPath(configuredBackend, configDirectory);
+        var backendOrigin = backendOverride is not null
+            ? "--backend"
+            : top.Has("backend")
+                ? $"{top.PositionOf("backend")}: backend = \"{configuredBackend}\""
+                : $"the default \"{configuredBackend}\" ({deployDisplay} sets no backend)";
         var flyPath = System.IO.Path.GetFullPath(top.String("fly_config", "fly.toml"), configDirectory);
         var strategy = top.Has("strategy") ? top.Choice("strategy", "immediate", Strategies) : null;
 
@@ -232,7 +237,10 @@ public static class SettingsLoader
             notificationSettings,
             gitSettings,
             lockSettings,
-            fly!);
+            fly!)
+        {
+            BackendOrigin = backendOrigin,
+        };
     }
 
     /// <summary>

@@ -33,3 +33,9 @@ public abstract class DeployStep : AsyncFrostingTask<DeployContext>
 public interface IChangesProduction
 {
 }
+
+/// <summary>Marks a step that reads the backend folder: runs that include one check that it is there first.</summary>
+public interface IUsesBackend
+{
+    bool UsesBackend(DeployContext context) => true;
+}

@@ -6,7 +6,7 @@ namespace DeployBuild.Tasks;
 [TaskName("Migrate")]
 [TaskDescription("Apply the pending Alembic migrations (alembic upgrade head) and check the database is at the single head; undo on failure.")]
 [IsDependentOn(typeof(Backup))]
-public sealed class Migrate : DeployStep, IChangesProduction, IPlannedTask<DeployContext>
+public sealed class Migrate : DeployStep, IChangesProduction, IUsesBackend, IPlannedTask<DeployContext>
 {
     public override async Task RunAsync(DeployContext context)
     {

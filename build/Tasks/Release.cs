@@ -12,7 +12,7 @@ namespace DeployBuild.Tasks;
 // as Release's dependency, not with [IsDependeeOf] on Secrets, so that --tree (Cake.Cli's printer
 // follows dependencies only) shows it where it runs.
 [IsDependentOn(typeof(Secrets))]
-public sealed class Release : DeployStep, IChangesProduction, IPlannedTask<DeployContext>
+public sealed class Release : DeployStep, IChangesProduction, IUsesBackend, IPlannedTask<DeployContext>
 {
     public override async Task RunAsync(DeployContext context)
     {

@@ -11,8 +11,11 @@ namespace DeployBuild.Tasks;
 
 [TaskName("Rollback")]
 [TaskDescription("Manual recovery: redeploy the previous stable release's image (or --to-release), optionally downgrading the schema first (--schema-to) or restoring a backup (--restore-backup).")]
-public sealed class Rollback : DeployStep, IChangesProduction, IPlannedTask<DeployContext>
+public sealed class Rollback : DeployStep, IChangesProduction, IUsesBackend, IPlannedTask<DeployContext>
 {
+    /// <summary>Only a schema downgrade runs Alembic in the backend folder; going back a release does not need it.</summary>
+    public bool UsesBackend(DeployContext context) => context.Options.SchemaTo is not null && context.Options.RestoreBackup is null;
+
     public override async Task RunAsync(DeployContext context)
     {
         var journal = context.Journal!;

@@ -7,7 +7,7 @@ namespace DeployBuild.Tasks;
 [TaskName("Tag")]
 [TaskDescription("After a verified deploy, tag the deployed commit deploy/<app>/v<release> (git.tag in deploy.toml; --push-tag pushes it).")]
 [IsDependentOn(typeof(Verify))]
-public sealed class Tag : DeployStep, IPlannedTask<DeployContext>
+public sealed class Tag : DeployStep, IUsesBackend, IPlannedTask<DeployContext>
 {
     public override bool ShouldRun(DeployContext context)
     {

@@ -5,7 +5,7 @@ namespace DeployBuild.Tasks;
 
 [TaskName("Validate")]
 [TaskDescription("Pre-deploy checks, concurrently: backend tests, Python syntax, Alembic migrations, Dockerfile, fly.toml, secrets, git, tooling. Changes nothing.")]
-public sealed class Validate : DeployStep, IPlannedTask<DeployContext>
+public sealed class Validate : DeployStep, IUsesBackend, IPlannedTask<DeployContext>
 {
     public override bool ShouldRun(DeployContext context)
     {
@@ -28,7 +28,13 @@ public sealed class Validate : DeployStep, IPlannedTask<DeployContext>
         await context.Hooks.RunAsync("pre-validate");
         context.Information("Running {0} pre-deploy checks concurrently...", ValidationRunner.DefaultChecks().Count);
         var watch = System.Diagnostics.Stopwatch.StartNew();
-        var results = await ValidationRunner.RunAsync(ValidationRunner.DefaultChecks(), context.CreateCheckContext(), CancellationToken.None);
+        var checks = context.CreateCheckContext();
+        if (await PythonPackages.ProblemAsync(checks, CancellationToken.None) is { } wrongPython)
+        {
+            throw new ValidationFailedException($"{wrongPython}{Environment.NewLine}No check ran; nothing was changed.");
+        }
+
+        var results = await ValidationRunner.RunAsync(ValidationRunner.DefaultChecks(), checks, CancellationToken.None);
         var wall = watch.Elapsed;
         context.ValidationResults = results;
         ValidationRunner.Print(context.Log, results);
@@ -58,6 +64,7 @@ public sealed class Validate : DeployStep, IPlannedTask<DeployContext>
     {
         var s = context.Settings;
         var backend = context.Display(s.BackendPath);
+        yield return $"in {backend}: the Python of tests.command and migrations.command imports the backend's packages (requirements*.txt), else stop with the fix";
         yield return $"in {backend}: {s.Tests.Command}";
         yield return $"in {backend}: {s.Validate.Python} -m py_compile <every tracked .py file, one process>";
         yield return $"in {backend}: {s.Migrations.Command} heads; {s.Migrations.Command} upgrade <current>:head --sql | squawk";

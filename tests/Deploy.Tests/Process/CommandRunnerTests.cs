@@ -105,4 +105,38 @@ public sealed class CommandRunnerTests
         Assert.Equal("key: *** then ***", masker.Apply("key: -----BEGIN KEY----- then abcdefgh"));
         Assert.Equal("about", masker.Apply("about"));
     }
+
+    [Fact]
+    public async Task Missing_working_directory_is_named_as_such_and_not_as_a_missing_program()
+    {
+        // The OS reports both as "file not found"; a user must not go looking for python3.
+        using var dir = new TempDir();
+        var gone = dir.File("backend");
+
+        var failure = await Assert.ThrowsAsync<WorkingDirectoryNotFoundException>(() => _runner.RunAsync(
+            new Command("bash", ["-c", "true"]) { WorkingDirectory = gone, DisplayName = "backend tests" }));
+
+        Assert.StartsWith($"'backend tests' could not be started: the folder it runs in, {gone}, does not exist.", failure.Message);
+        Assert.Contains("'bash' itself was found (/", failure.Message);
+        Assert.DoesNotContain("was not found", failure.Message);
+        Assert.Equal(gone, failure.Directory);
+    }
+
+    [Fact]
+    public async Task Working_directory_that_is_a_file_and_a_missing_program_are_both_said()
+    {
+        using var dir = new TempDir();
+        var file = dir.Write("backend", "not a folder");
+
+        var failure = await Assert.ThrowsAsync<WorkingDirectoryNotFoundException>(() => _runner.RunAsync(
+            new Command("python3_missing_xyz", []) { WorkingDirectory = file }));
+
+        Assert.Contains($"the folder it runs in, {file}, is a file, not a folder.", failure.Message);
+        Assert.Contains("'python3_missing_xyz' was not found either.", failure.Message);
+
+        // With the folder there, the missing program alone is the error.
+        var missing = await Assert.ThrowsAsync<ToolNotFoundException>(() => _runner.RunAsync(
+            new Command("python3_missing_xyz", []) { WorkingDirectory = dir.Path }));
+        Assert.StartsWith("'python3_missing_xyz' was not found.", missing.Message);
+    }
 }
