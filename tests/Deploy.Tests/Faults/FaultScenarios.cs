@@ -96,6 +96,22 @@ public static class FaultScenarios
         Says = ["reports the database unreachable", "Rollback complete"],
     };
 
+    /// <summary>
+    /// Two machines, both stopped by auto-stop right after the deploy: the first request wakes one (the
+    /// cold start), the forced requests wake the other, which must then run with its checks passing.
+    /// </summary>
+    public static FaultScenario TwoMachinesAsleep { get; } = new("verify: two machines stopped by auto-stop, each woken and verified")
+    {
+        Succeeds = true,
+        Faults = new { autostop_after_deploy = true },
+        Arrange = async bed =>
+        {
+            await bed.Fly.SucceedAsync("scale", "count", "2", "-a", bed.App, "--yes", "--wait-timeout", "60s");
+            bed.EditFlyToml(t => Replaced(t, "auto_stop_machines = \"off\"\n  min_machines_running = 1", "auto_stop_machines = \"stop\"\n  auto_start_machines = true\n  min_machines_running = 0"));
+        },
+        Says = ["cold start: the first request woke a stopped machine", "was stopped by auto-stop: the forced request started it", "on every machine (2)", "The release is verified."],
+    };
+
     /// <summary>Which of the matrix's three test classes runs a scenario.</summary>
     public static string Group(FaultScenario scenario) => scenario.Name.Split(':', ' ')[0] switch
     {
