@@ -10,6 +10,13 @@ public sealed record LatencyStats(int Count, int Failures, double? P50Ms, double
     /// <summary>Why the last failed request failed, for the report.</summary>
     public string? LastFailure { get; init; }
 
+    /// <summary>The successful requests' times, sorted: several samplings combine into one (per machine and overall).</summary>
+    public IReadOnlyList<double> Millis { get; init; } = [];
+
+    /// <summary>Several samplings as one: their times together, their failures added up.</summary>
+    public static LatencyStats Combine(IReadOnlyCollection<LatencyStats> parts) =>
+        From(parts.SelectMany(p => p.Millis), parts.Sum(p => p.Failures)) with { LastFailure = parts.LastOrDefault(p => p.LastFailure is not null)?.LastFailure };
+
     public static LatencyStats From(IEnumerable<double> millis) => From(millis, 0);
 
     internal static LatencyStats From(IEnumerable<double> millis, int failures)
@@ -18,7 +25,7 @@ public sealed record LatencyStats(int Count, int Failures, double? P50Ms, double
         Array.Sort(sorted);
         return sorted.Length == 0
             ? new LatencyStats(0, failures, null, null, null)
-            : new LatencyStats(sorted.Length, failures, NearestRank(sorted, 50), NearestRank(sorted, 95), sorted[^1]);
+            : new LatencyStats(sorted.Length, failures, NearestRank(sorted, 50), NearestRank(sorted, 95), sorted[^1]) { Millis = sorted };
     }
 
     /// <summary>The smallest value with at least <paramref name="percent"/>% of the values at or below it.</summary>

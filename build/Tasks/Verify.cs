@@ -5,7 +5,7 @@ using DeployBuild.Verification;
 namespace DeployBuild.Tasks;
 
 [TaskName("Verify")]
-[TaskDescription("Post-deploy verification: health endpoints, database, critical endpoints, latency, error rate, machines.")]
+[TaskDescription("Post-deploy verification, on every machine: health endpoints, database, critical endpoints, latency; then error rate, machines.")]
 [IsDependentOn(typeof(Release))]
 public sealed class Verify : DeployStep, IPlannedTask<DeployContext>
 {
@@ -55,18 +55,19 @@ public sealed class Verify : DeployStep, IPlannedTask<DeployContext>
     {
         var v = context.Settings.Verify;
         var baseUrl = v.BaseUrl ?? "<app URL from flyctl status>";
+        yield return $"flyctl status --json -a {context.Settings.App}: the app's machines; each request below goes to each of them in turn ({Health.HealthHttp.ForceInstanceHeader}: <machine id>)";
         foreach (var path in v.HealthPaths)
         {
-            yield return $"GET {baseUrl}{path} until 200 (deadline {Settings.Durations.Human(v.Deadline)}, retried with backoff)";
+            yield return $"GET {baseUrl}{path} until 200 on every machine (deadline {Settings.Durations.Human(v.Deadline)}, retried with backoff)";
         }
 
-        yield return $"GET {baseUrl}{v.DatabaseHealthPath}: database reachable; schema revision = alembic_version in the database";
+        yield return $"GET {baseUrl}{v.DatabaseHealthPath} on every machine: database reachable; schema revision = alembic_version in the database";
         foreach (var endpoint in v.Endpoints)
         {
-            yield return $"{endpoint.Method} {baseUrl}{endpoint.Path} expecting {endpoint.Status}";
+            yield return $"{endpoint.Method} {baseUrl}{endpoint.Path} on every machine, expecting {endpoint.Status}";
         }
 
-        yield return $"{v.LatencySamples} requests: p95 under {v.LatencyP95.TotalMilliseconds:0} ms";
+        yield return $"{v.LatencySamples} requests per machine: p95 under {v.LatencyP95.TotalMilliseconds:0} ms on each machine and overall";
         yield return $"flyctl logs --no-tail --json -a {context.Settings.App}: error lines under {v.ErrorRatePercent}% since the deploy (stopped after {Settings.Durations.Human(v.LogsTimeout)}: then not measured, a warning)";
         yield return $"flyctl status --json -a {context.Settings.App}: every machine started, checks passing";
         yield return v.MetricsUrl is null

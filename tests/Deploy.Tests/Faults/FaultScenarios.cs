@@ -86,6 +86,32 @@ public static class FaultScenarios
         new("config: a path that escapes the backend") { StopsBeforeRelease = true, Arrange = bed => Edit(bed, () => bed.EditDeployToml(t => t + "\n[validate]\ndockerfile = \"../../../../etc/passwd\"\n")), Says = ["must stay inside the backend folder"] },
     ];
 
+    /// <summary>
+    /// Through the public address this release looks healthy; asked machine by machine, it is not. Run by
+    /// <see cref="Verify.EveryMachineTests"/>, a class of its own, so that it runs beside the matrix.
+    /// </summary>
+    public static FaultScenario OneBadMachine { get; } = new("verify: one machine of three cannot reach the database, and the proxy never picks it")
+    {
+        Act = OneBadMachineTheProxyNeverPicksAsync,
+        Says = ["reports the database unreachable", "Rollback complete"],
+    };
+
+    /// <summary>
+    /// Two machines, both stopped by auto-stop right after the deploy: the first request wakes one (the
+    /// cold start), the forced requests wake the other, which must then run with its checks passing.
+    /// </summary>
+    public static FaultScenario TwoMachinesAsleep { get; } = new("verify: two machines stopped by auto-stop, each woken and verified")
+    {
+        Succeeds = true,
+        Faults = new { autostop_after_deploy = true },
+        Arrange = async bed =>
+        {
+            await bed.Fly.SucceedAsync("scale", "count", "2", "-a", bed.App, "--yes", "--wait-timeout", "60s");
+            bed.EditFlyToml(t => Replaced(t, "auto_stop_machines = \"off\"\n  min_machines_running = 1", "auto_stop_machines = \"stop\"\n  auto_start_machines = true\n  min_machines_running = 0"));
+        },
+        Says = ["cold start: the first request woke a stopped machine", "was stopped by auto-stop: the forced request started it", "on every machine (2)", "The release is verified."],
+    };
+
     /// <summary>Which of the matrix's three test classes runs a scenario.</summary>
     public static string Group(FaultScenario scenario) => scenario.Name.Split(':', ' ')[0] switch
     {
@@ -112,6 +138,38 @@ public static class FaultScenarios
         var logs = File.ReadAllText(Path.Combine(journal.Directory, "diagnostics", "logs.txt"));
         Assert.Contains("metrics push to statsd", logs);
         Assert.DoesNotContain('\u001b', logs);
+        return result;
+    }
+
+    /// <summary>
+    /// Three machines; the third is "far" (the proxy picks it only when no other runs) and, on the new
+    /// release (v2), cannot reach the database while its /health, which Fly's check polls, stays 200.
+    /// Verify must fail naming that machine, and only it.
+    /// </summary>
+    private static async Task<ProcessResult> OneBadMachineTheProxyNeverPicksAsync(DeployBed bed)
+    {
+        await bed.Fly.SucceedAsync("scale", "count", "3", "-a", bed.App, "--yes", "--wait-timeout", "60s");
+        var ids = (await bed.Fly.JsonAsync("status", "--json", "-a", bed.App))["Machines"]!.AsArray().Select(m => (string)m!["id"]!).ToList();
+        Assert.Equal(3, ids.Count);
+        var bad = ids[2];
+        bed.Fly.InjectFaults(new Dictionary<string, object>
+        {
+            ["far_machines"] = new[] { bad },
+            ["machine_env"] = new Dictionary<string, object>
+            {
+                [bad] = new { env = new Dictionary<string, string> { ["DATABASE_URL"] = "postgresql://nobody@127.0.0.1:9/unreachable" }, releases = new[] { 2 } },
+            },
+        });
+
+        var result = await bed.BuildAsync("--target=Deploy", "--force");
+
+        Assert.Contains($"machine {bad} (cdg): /api/v1/health reports the database unreachable", result.Output);
+        Assert.Contains($"machine {bad} (cdg)", BackupTests.OpenJournal(bed).Output("Verify", "check.Health"));
+        foreach (var good in ids.Take(2))
+        {
+            Assert.DoesNotContain($"machine {good} (cdg): /api/v1/health", result.Output);
+        }
+
         return result;
     }
 

@@ -4,7 +4,7 @@ namespace FlySim.Tests.Harness;
 
 /// <summary>
 /// A minimal stdlib HTTP app written at test time: <c>/health</c> for checks, <c>/version</c> to tell
-/// releases apart, <c>/env</c> to see which secrets a machine received (names only).
+/// releases apart, <c>/env</c> to see which secrets a machine received (names only) and which machine answered.
 /// </summary>
 internal static class TinyApp
 {
@@ -36,7 +36,7 @@ internal static class TinyApp
                     code, body = 200, VERSION
                 elif self.path == "/env":
                     names = sorted(k for k in os.environ if k.startswith("SIM_"))
-                    code, body = 200, json.dumps({"secret_names": names, "greeting": os.environ.get("GREETING"), "port": os.environ.get("PORT")})
+                    code, body = 200, json.dumps({"secret_names": names, "greeting": os.environ.get("GREETING"), "port": os.environ.get("PORT"), "machine": os.environ.get("FLY_MACHINE_ID"), "mood": os.environ.get("MOOD")})
                 else:
                     code, body = 200, "hello from " + VERSION
                 data = body.encode()

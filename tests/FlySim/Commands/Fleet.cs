@@ -319,6 +319,12 @@ internal sealed partial class Fleet(StateStore store, SupervisorClient superviso
             env[secret.Name] = secret.Value;
         }
 
+        // The machine_env fault: this machine differs from its siblings (faults.json, read at each start).
+        foreach (var (key, value) in Faults.ReadMachineEnv(Faults.Read(store), machine.Id, machine.Spec.ReleaseVersion))
+        {
+            env[key] = value;
+        }
+
         env["FLY_APP_NAME"] = app.Name;
         env["FLY_MACHINE_ID"] = machine.Id;
         env["FLY_ALLOC_ID"] = machine.Id;

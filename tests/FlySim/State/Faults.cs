@@ -22,6 +22,20 @@ internal static class Faults
     public const string Unauthenticated = "unauthenticated";
     public const string LogsHang = "logs_hang";
 
+    /// <summary>
+    /// Persistent: machine ids that Fly's edge proxy treats as farther from the client than the app's other
+    /// machines (another region): the balancer picks them only when no other machine runs; a request with
+    /// fly-force-instance-id still reaches them.
+    /// </summary>
+    public const string FarMachines = "far_machines";
+
+    /// <summary>
+    /// Persistent: <c>{"&lt;machine id&gt;": {"env": {...}, "releases": [N]}}</c>, extra environment for that
+    /// machine's app when it starts on one of those releases (any release without "releases"): one
+    /// machine that differs from the others, as a machine that cannot reach a service from its region.
+    /// </summary>
+    public const string MachineEnv = "machine_env";
+
     /// <summary>One-shot: right after the next deploy, Fly's proxy auto-stops the machines of a service with auto_stop_machines (as an idle app's would be).</summary>
     public const string AutoStopAfterDeploy = "autostop_after_deploy";
 
@@ -135,6 +149,40 @@ internal static class Faults
         }
 
         return result;
+    }
+
+    public static IReadOnlySet<string> ReadFarMachines(JsonObject faults) =>
+        faults[FarMachines] is JsonArray array
+            ? array.OfType<JsonValue>().Select(v => v.TryGetValue<string>(out var id) ? id : null).OfType<string>().ToHashSet(StringComparer.Ordinal)
+            : new HashSet<string>(StringComparer.Ordinal);
+
+    /// <summary>The machine_env variables for <paramref name="machineId"/> starting on <paramref name="release"/>; empty when none apply.</summary>
+    public static IReadOnlyDictionary<string, string> ReadMachineEnv(JsonObject faults, string machineId, int release)
+    {
+        var env = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (faults[MachineEnv] is not JsonObject machines || machines[machineId] is not JsonObject entry)
+        {
+            return env;
+        }
+
+        if (entry["releases"] is JsonArray releases &&
+            !releases.OfType<JsonValue>().Any(v => v.TryGetValue<int>(out var n) && n == release))
+        {
+            return env;
+        }
+
+        if (entry["env"] is JsonObject values)
+        {
+            foreach (var (name, value) in values)
+            {
+                if (value is JsonValue v && v.TryGetValue<string>(out var text))
+                {
+                    env[name] = text;
+                }
+            }
+        }
+
+        return env;
     }
 
     public static bool IsTruthy(JsonNode? node) => node switch

@@ -225,7 +225,7 @@ internal sealed class CheckRunner(Func<IReadOnlyList<RunningInstance>> instances
 }
 
 /// <summary>The faults the supervisor consults on every round, re-read only when faults.json changes.</summary>
-internal sealed record JsonFaultsView(IReadOnlySet<int> UnhealthyReleases)
+internal sealed record JsonFaultsView(IReadOnlySet<int> UnhealthyReleases, IReadOnlySet<string> FarMachines)
 {
-    public static readonly JsonFaultsView Empty = new(new HashSet<int>());
+    public static readonly JsonFaultsView Empty = new(new HashSet<int>(), new HashSet<string>());
 }

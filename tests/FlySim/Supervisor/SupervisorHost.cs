@@ -203,7 +203,7 @@ internal sealed class SupervisorHost(StateStore store)
             {
                 _faultsStamp = stamp;
                 _faults = File.Exists(store.FaultsPath)
-                    ? new JsonFaultsView(Faults.ReadUnhealthyReleases(Faults.Read(store)))
+                    ? ViewOf(Faults.Read(store))
                     : JsonFaultsView.Empty;
             }
         }
@@ -214,6 +214,9 @@ internal sealed class SupervisorHost(StateStore store)
 
         return _faults;
     }
+
+    private static JsonFaultsView ViewOf(System.Text.Json.Nodes.JsonObject faults) =>
+        new(Faults.ReadUnhealthyReleases(faults), Faults.ReadFarMachines(faults));
 
     private async Task AcceptLoopAsync(TcpListener listener, CancellationToken cancellationToken)
     {
@@ -325,7 +328,7 @@ internal sealed class SupervisorHost(StateStore store)
             {
                 var app = request.App ?? throw new FlyException("routes needs an app");
                 var port = request.PublicPort ?? throw new FlyException("routes needs the public port");
-                var proxy = _proxies.GetOrAdd(app, a => new AppProxy(a, port, Lookup, WakeAsync));
+                var proxy = _proxies.GetOrAdd(app, a => new AppProxy(a, port, Lookup, WakeAsync, ForceAsync, IsFar));
                 proxy.SetRoutes(request.InstanceIds ?? []);
                 return (new ControlResponse { Ok = true }, false);
             }
@@ -430,13 +433,57 @@ internal sealed class SupervisorHost(StateStore store)
     }
 
     /// <summary>Starts one stopped, serving machine of <paramref name="app"/> whose service auto-starts, and waits until it listens.</summary>
-    private async Task<RunningInstance?> WakeAsync(string app, CancellationToken cancellationToken)
+    private Task<RunningInstance?> WakeAsync(string app, CancellationToken cancellationToken) => WakeAsync(app, null, cancellationToken);
+
+    private bool IsFar(string machineId) => CurrentFaults().FarMachines.Contains(machineId);
+
+    /// <summary>
+    /// fly-force-instance-id: the named machine of <paramref name="app"/> when it runs (whatever its checks
+    /// say: the request reaches it or fails, never another machine), started first when it is stopped in
+    /// a service that auto-starts, as Fly's proxy starts a machine a request targets; otherwise the reason
+    /// the proxy answers with.
+    /// </summary>
+    private async Task<ForcedBackend> ForceAsync(string app, string machineId, CancellationToken cancellationToken)
+    {
+        if (_instances.Values.FirstOrDefault(i => i.Launch.App == app && i.Launch.MachineId == machineId && i.State == "started") is { } running)
+        {
+            return new ForcedBackend(running.PortOpen ? running : await ListeningAsync(running, cancellationToken).ConfigureAwait(false), null);
+        }
+
+        MachineRecord? machine;
+        try
+        {
+            machine = store.ReadMachines(app).FirstOrDefault(m => m.Id == machineId && m.Serving);
+        }
+        catch (Exception ex) when (ex is IOException or FlyException)
+        {
+            return new ForcedBackend(null, $"could not read the machines of {app}: {ex.Message}");
+        }
+
+        if (machine is null)
+        {
+            return new ForcedBackend(null, $"{AppProxy.ForceInstanceHeader}: machine {machineId} not found in app {app}");
+        }
+
+        if (machine.State is not ("stopped" or "suspended") || !machine.Spec.AutoStart)
+        {
+            return new ForcedBackend(null, $"{AppProxy.ForceInstanceHeader}: machine {machineId} of app {app} is {machine.State} and its service does not auto-start");
+        }
+
+        var woken = await WakeAsync(app, machineId, cancellationToken).ConfigureAwait(false);
+        return woken is null
+            ? new ForcedBackend(null, $"{AppProxy.ForceInstanceHeader}: machine {machineId} of app {app} could not be started")
+            : new ForcedBackend(woken, null);
+    }
+
+    /// <summary>Starts <paramref name="machineId"/> (any stopped, serving machine that auto-starts when null) and waits until it listens.</summary>
+    private async Task<RunningInstance?> WakeAsync(string app, string? machineId, CancellationToken cancellationToken)
     {
         await _waking.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             if (_proxies.TryGetValue(app, out var proxy) &&
-                proxy.Routes.Select(Lookup).FirstOrDefault(i => i is { State: "started" }) is { } alreadyUp)
+                proxy.Routes.Select(Lookup).FirstOrDefault(i => i is { State: "started" } && (machineId is null || i.Launch.MachineId == machineId)) is { } alreadyUp)
             {
                 return await ListeningAsync(alreadyUp, cancellationToken).ConfigureAwait(false);
             }
@@ -447,7 +494,7 @@ internal sealed class SupervisorHost(StateStore store)
             {
                 var record = store.ReadApp(app);
                 var machines = store.ReadMachines(app);
-                var index = machines.FindIndex(m => m.State == "stopped" && m.Serving && m.Spec.AutoStart);
+                var index = machines.FindIndex(m => m.State is "stopped" or "suspended" && m.Serving && m.Spec.AutoStart && (machineId is null || m.Id == machineId));
                 if (record is null || index < 0 || proxy is null)
                 {
                     return null;
