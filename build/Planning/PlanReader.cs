@@ -71,9 +71,10 @@ public sealed partial class PlanReader(DeployContext context, string workDirecto
         if (commit is null && release.ImageRef is { } image && ImageLabel().Match(image) is { Success: true } label)
         {
             commit = await GitAsync(["rev-parse", "--verify", "--quiet", $"{label.Groups[1].Value}^{{commit}}"], cancellationToken, quiet: true);
+            var tagOfImage = image[(image.LastIndexOf(':') + 1)..];
             source = commit is null
-                ? $"image label {label.Value.TrimStart(':')}, but no such commit in the backend's repository (fetch it?)"
-                : $"image label {label.Value.TrimStart(':')}";
+                ? $"image label {tagOfImage}, but no such commit in the backend's repository (fetch it?)"
+                : $"image label {tagOfImage}";
         }
         else if (commit is null)
         {
