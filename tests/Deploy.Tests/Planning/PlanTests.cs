@@ -123,6 +123,7 @@ public sealed class PlanTests
         var summary = Path.Combine(bed.Root, "summary.md");
         bed.Environment["GITHUB_ACTIONS"] = "true";
         bed.Environment["GITHUB_STEP_SUMMARY"] = summary;
+        bed.Environment["GITHUB_OUTPUT"] = Path.Combine(bed.Root, "outputs.txt");
         bed.Environment["GITHUB_WORKSPACE"] = bed.Root;
 
         var text = await bed.BuildAsync("--target=Plan");
