@@ -52,7 +52,7 @@ public sealed record DeployArguments(
         new("schema-to", "revision", "Rollback: also downgrade the schema to this Alembic revision (base for none) before redeploying the old code."),
         new("restore-backup", "file", "Rollback: restore this pg_dump backup into the database (asks for confirmation: it drops writes made since the backup)."),
         new("yes", null, "Answer yes to confirmations (restoring a backup), for CI."),
-        new("json", null, "Status: print the same as JSON on stdout, alone (the log goes to stderr)."),
+        new("json", null, "Status, Plan: print the same as JSON on stdout, alone (the log goes to stderr)."),
         new("skip-hooks", null, "Do not run the hook scripts of the config folder's hooks/ (pre-validate, pre-deploy, post-deploy, on-rollback, on-failure)."),
         new("push-tag", null, "Push the deploy tag (deploy/<app>/v<release>) to the backend's origin with git (git.push in deploy.toml)."),
         new("local-build", null, "Build the image with the local Docker engine (docker build in Validate, flyctl deploy --local-only) instead of Fly's remote builder."),

@@ -55,7 +55,7 @@ public sealed class BuildCliTests
         var result = await Build("--description");
 
         Assert.True(result.ExitCode == 0, result.ToString());
-        foreach (var task in new[] { "Validate", "Backup", "Migrate", "Release", "Verify", "Tag", "Deploy", "Rollback", "Demo", "Secrets", "Status" })
+        foreach (var task in new[] { "Validate", "Backup", "Migrate", "Release", "Verify", "Tag", "Deploy", "Rollback", "Demo", "Secrets", "Status", "Plan" })
         {
             Assert.Contains(task, result.Stdout);
         }

@@ -65,6 +65,18 @@ internal static class CommandTree
             },
             new CommandSpec
             {
+                Name = "config", Short = "Manage an app's configuration",
+                Children =
+                [
+                    new CommandSpec
+                    {
+                        Name = "show", Aliases = ["display"], Usage = "[flags]", Short = "Show an app's configuration",
+                        Flags = ConfigCommands.ShowFlags, MaxArgs = 0, Run = ConfigCommands.ShowAsync,
+                    },
+                ],
+            },
+            new CommandSpec
+            {
                 Name = "scale", Short = "Scale app resources",
                 Children =
                 [

@@ -145,6 +145,7 @@ internal static class DeployCommand
             Description = "Release",
             Reason = "deploy",
             DeployerPid = Environment.ProcessId,
+            ConfigDefinition = ConfigDefinition.FromFile(configPath, appName).ToJsonString(),
         };
         await SaveReleaseAsync(store, appName, release, cancellationToken).ConfigureAwait(false);
 

@@ -25,13 +25,19 @@ internal static class Render
     /// </summary>
     public static void GoJson(TextWriter writer, JsonNode? node)
     {
-        var builder = new StringBuilder();
-        AppendGo(builder, node, 0);
-        builder.Append('\n');
-        writer.Write(builder.ToString());
+        writer.Write(GoJsonText(node, 4));
+        writer.Write('\n');
     }
 
-    private static void AppendGo(StringBuilder builder, JsonNode? node, int depth)
+    /// <summary>Go's <c>json.MarshalIndent(v, "", indent)</c>: as <see cref="GoJson"/>, with no newline after the value.</summary>
+    public static string GoJsonText(JsonNode? node, int indent)
+    {
+        var builder = new StringBuilder();
+        AppendGo(builder, node, 0, indent);
+        return builder.ToString();
+    }
+
+    private static void AppendGo(StringBuilder builder, JsonNode? node, int depth, int indent = 4)
     {
         switch (node)
         {
@@ -52,13 +58,13 @@ internal static class Render
                     }
 
                     first = false;
-                    builder.Append(' ', 4 * (depth + 1));
+                    builder.Append(' ', indent * (depth + 1));
                     AppendGoString(builder, key);
                     builder.Append(": ");
-                    AppendGo(builder, value, depth + 1);
+                    AppendGo(builder, value, depth + 1, indent);
                 }
 
-                builder.Append('\n').Append(' ', 4 * depth).Append('}');
+                builder.Append('\n').Append(' ', indent * depth).Append('}');
                 break;
             case JsonArray array when array.Count == 0:
                 builder.Append("[]");
@@ -72,11 +78,11 @@ internal static class Render
                         builder.Append(",\n");
                     }
 
-                    builder.Append(' ', 4 * (depth + 1));
-                    AppendGo(builder, array[i], depth + 1);
+                    builder.Append(' ', indent * (depth + 1));
+                    AppendGo(builder, array[i], depth + 1, indent);
                 }
 
-                builder.Append('\n').Append(' ', 4 * depth).Append(']');
+                builder.Append('\n').Append(' ', indent * depth).Append(']');
                 break;
             case JsonValue value when value.GetValueKind() == JsonValueKind.String:
                 AppendGoString(builder, value.GetValue<string>());

@@ -36,6 +36,9 @@ internal sealed record ReleaseRecord
 
     /// <summary>Lets a later deploy tell a release whose deployer was killed ("interrupted") from one still running.</summary>
     public int? DeployerPid { get; init; }
+
+    /// <summary>The app config the release was deployed with (JSON), what <c>flyctl config show</c> prints.</summary>
+    public string? ConfigDefinition { get; init; }
 }
 
 internal sealed record SecretRecord
