@@ -28,7 +28,14 @@ public sealed class Validate : DeployStep, IPlannedTask<DeployContext>
         await context.Hooks.RunAsync("pre-validate");
         context.Information("Running {0} pre-deploy checks concurrently...", ValidationRunner.DefaultChecks().Count);
         var watch = System.Diagnostics.Stopwatch.StartNew();
-        var results = await ValidationRunner.RunAsync(ValidationRunner.DefaultChecks(), context.CreateCheckContext(), CancellationToken.None);
+        var started = context.Time.GetUtcNow();
+        var checks = ValidationRunner.DefaultChecks();
+        IReadOnlyList<CheckResult> results;
+        await using (DeployBuild.Process.ProgressTicker.Start(context.Log, "pre-deploy checks", () => $"{checks.Count} checks running", context.Time))
+        {
+            results = await ValidationRunner.RunAsync(checks, context.CreateCheckContext(), CancellationToken.None);
+        }
+
         var wall = watch.Elapsed;
         context.ValidationResults = results;
         ValidationRunner.Print(context.Log, results);
@@ -36,6 +43,11 @@ public sealed class Validate : DeployStep, IPlannedTask<DeployContext>
         {
             context.Journal?.Record(Name, $"check.{result.Name}", $"{ValidationRunner.Label(result.Outcome)}: {result.Summary}");
             context.Journal?.Record(Name, $"check.{result.Name}.seconds", result.Duration.TotalSeconds.ToString("0.000", System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        if (context.Journal is { } journal)
+        {
+            Reporting.TimelineParts.RecordChecks(journal, Name, started, results);
         }
 
         context.Journal?.Record(Name, "checks.wall_seconds", wall.TotalSeconds.ToString("0.000", System.Globalization.CultureInfo.InvariantCulture));

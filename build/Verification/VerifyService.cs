@@ -260,7 +260,7 @@ public sealed class VerifyService(DeploySettings settings, FlyCli fly, Func<stri
         }
 
         var summary = stats.P95Ms is null ? "no successful sample" : $"p50 {stats.P50Ms:0} ms, p95 {stats.P95Ms:0} ms, max {stats.MaxMs:0} ms over {stats.Count} (limit {limit:0} ms)";
-        return new CheckResult("Latency", summary, findings, DateTime.UtcNow - started) { Figures = Figures(("p50_ms", stats.P50Ms), ("p95_ms", stats.P95Ms), ("max_ms", stats.MaxMs)) };
+        return new CheckResult("Latency", summary, findings, DateTime.UtcNow - started) { Figures = Figures(("p50_ms", stats.P50Ms), ("p95_ms", stats.P95Ms), ("max_ms", stats.MaxMs)), Samples = stats.Samples };
     }
 
     private async Task<CheckResult> ErrorRateAsync(DateTimeOffset since, CancellationToken cancellationToken)
