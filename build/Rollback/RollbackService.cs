@@ -138,7 +138,7 @@ public sealed class RollbackService(DeployContext context, string journalStep)
             SkipReleaseCommand: true,
             CriticalIntervals: settings.Budgets.CriticalIntervals,
             StartStoppedMachines: true), previous, cancellationToken);
-        Reporting.TimelineParts.RecordDeploy(journal, journalStep, $"redeploy v{previous.Version}: ", started, context.Time.GetUtcNow(), outcome);
+        Reporting.TimelineParts.RecordDeploy(journal, journalStep, $"redeploy v{previous.Version} / ", started, context.Time.GetUtcNow(), outcome);
         if (outcome.Healthy)
         {
             done.Add($"code: redeployed the image of v{previous.Version} as v{outcome.NewRelease!.Version}");
