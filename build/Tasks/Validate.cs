@@ -29,9 +29,10 @@ public sealed class Validate : DeployStep, IPlannedTask<DeployContext>
         context.Information("Running {0} pre-deploy checks concurrently...", ValidationRunner.DefaultChecks().Count);
         var watch = System.Diagnostics.Stopwatch.StartNew();
         var started = context.Time.GetUtcNow();
-        var checks = ValidationRunner.DefaultChecks();
+        var progress = new CheckProgress();
+        var checks = progress.Track(ValidationRunner.DefaultChecks());
         IReadOnlyList<CheckResult> results;
-        await using (DeployBuild.Process.ProgressTicker.Start(context.Log, "pre-deploy checks", () => $"{checks.Count} checks running", context.Time))
+        await using (DeployBuild.Process.ProgressTicker.Start(context.Log, "pre-deploy checks", () => progress.Status, context.Time))
         {
             results = await ValidationRunner.RunAsync(checks, context.CreateCheckContext(), CancellationToken.None);
         }

@@ -109,3 +109,34 @@ public sealed class ProgressTickerTests
         }
     }
 }
+
+/// <summary>Validate's progress line names the checks still running.</summary>
+public sealed class CheckProgressTests
+{
+    [Fact]
+    public async Task Names_the_checks_still_running()
+    {
+        var release = new TaskCompletionSource();
+        var progress = new DeployBuild.Checks.CheckProgress();
+        var checks = progress.Track([new Check("Git", Task.CompletedTask), new Check("Backend tests", release.Task)]);
+
+        var running = checks.Select(c => c.RunAsync(null!, CancellationToken.None)).ToList();
+        await running[0];
+
+        Assert.Equal("1 of 2 done, running: Backend tests", progress.Status);
+        release.SetResult();
+        await Task.WhenAll(running);
+        Assert.Equal("2 of 2 done", progress.Status);
+    }
+
+    private sealed class Check(string name, Task gate) : DeployBuild.Checks.IPreDeployCheck
+    {
+        public string Name => name;
+
+        public async Task<DeployBuild.Checks.CheckResult> RunAsync(DeployBuild.Checks.CheckContext context, CancellationToken cancellationToken)
+        {
+            await gate;
+            return new DeployBuild.Checks.CheckResult(name, "ok", [], TimeSpan.Zero);
+        }
+    }
+}
