@@ -22,8 +22,12 @@ public sealed record DeployArguments(
     bool Yes,
     bool PushTag,
     bool Json,
-    bool SkipHooks)
+    bool SkipHooks,
+    int Last = DeployArguments.DefaultLast)
 {
+    /// <summary>How many deploys History and Status list without --last.</summary>
+    public const int DefaultLast = 10;
+
     /// <summary>Cake.Frosting's default target; the Default task runs Validate.</summary>
     public const string DefaultTarget = "Default";
 
@@ -52,7 +56,8 @@ public sealed record DeployArguments(
         new("schema-to", "revision", "Rollback: also downgrade the schema to this Alembic revision (base for none) before redeploying the old code."),
         new("restore-backup", "file", "Rollback: restore this pg_dump backup into the database (asks for confirmation: it drops writes made since the backup)."),
         new("yes", null, "Answer yes to confirmations (restoring a backup), for CI."),
-        new("json", null, "Status, Plan: print the same as JSON on stdout, alone (the log goes to stderr)."),
+        new("json", null, "Status, Plan, History: print the same as JSON on stdout, alone (the log goes to stderr)."),
+        new("last", "n", "Status, History: how many deploys to list (default 10)."),
         new("skip-hooks", null, "Do not run the hook scripts of the config folder's hooks/ (pre-validate, pre-deploy, post-deploy, on-rollback, on-failure)."),
         new("push-tag", null, "Push the deploy tag (deploy/<app>/v<release>) to the backend's origin with git (git.push in deploy.toml)."),
         new("local-build", null, "Build the image with the local Docker engine (docker build in Validate, flyctl deploy --local-only) instead of Fly's remote builder."),
@@ -119,6 +124,9 @@ public sealed record DeployArguments(
             Yes: Flag("yes"),
             PushTag: Flag("push-tag"),
             Json: Flag("json"),
-            SkipHooks: Flag("skip-hooks"));
+            SkipHooks: Flag("skip-hooks"),
+            Last: Value("last") is { } last
+                ? int.TryParse(last, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var count) && count > 0 ? count : throw new CakeException($"--last={last} is not a count of deploys (a whole number, 1 or more).")
+                : DefaultLast);
     }
 }

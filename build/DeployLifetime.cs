@@ -201,7 +201,7 @@ public sealed class DeployLifetime(IEnumerable<IFrostingTask> tasks) : FrostingL
             github.Error($"{report.Target} failed", context.Masker.Apply(Unwrap(failure).Message));
         }
 
-        github.Summary(context.Masker.Apply(Reporting.ReportWriter.Markdown(report)));
+        github.Summary(Reporting.JobSummary.Fit(context.Masker.Apply(Reporting.ReportWriter.Markdown(report)), context.ReportPath ?? "report.md"));
         var release = report.ReleaseServing ?? report.ReleaseAfter;
         github.Outputs(new Dictionary<string, string>
         {

@@ -33,4 +33,7 @@ public sealed record CheckResult(string Name, string Summary, IReadOnlyList<Find
 
     /// <summary>Measured figures (latency, error rate...) for the report, by name.</summary>
     public IReadOnlyDictionary<string, double> Figures { get; init; } = new Dictionary<string, double>();
+
+    /// <summary>A measured series in its order (Verify's latency samples, in ms), for the report's chart.</summary>
+    public IReadOnlyList<double> Samples { get; init; } = [];
 }

@@ -15,17 +15,21 @@ public sealed record LatencyStats(int Count, int Failures, double? P50Ms, double
 
     /// <summary>Several samplings as one: their times together, their failures added up.</summary>
     public static LatencyStats Combine(IReadOnlyCollection<LatencyStats> parts) =>
-        From(parts.SelectMany(p => p.Millis), parts.Sum(p => p.Failures)) with { LastFailure = parts.LastOrDefault(p => p.LastFailure is not null)?.LastFailure };
+        From(parts.SelectMany(p => p.Samples), parts.Sum(p => p.Failures)) with { LastFailure = parts.LastOrDefault(p => p.LastFailure is not null)?.LastFailure };
+
+    /// <summary>Each successful request's time, in the order they were made (the report charts them).</summary>
+    public IReadOnlyList<double> Samples { get; init; } = [];
 
     public static LatencyStats From(IEnumerable<double> millis) => From(millis, 0);
 
     internal static LatencyStats From(IEnumerable<double> millis, int failures)
     {
-        var sorted = millis.ToArray();
+        var inOrder = millis.ToArray();
+        var sorted = (double[])inOrder.Clone();
         Array.Sort(sorted);
         return sorted.Length == 0
             ? new LatencyStats(0, failures, null, null, null)
-            : new LatencyStats(sorted.Length, failures, NearestRank(sorted, 50), NearestRank(sorted, 95), sorted[^1]) { Millis = sorted };
+            : new LatencyStats(sorted.Length, failures, NearestRank(sorted, 50), NearestRank(sorted, 95), sorted[^1]) { Millis = sorted, Samples = inOrder };
     }
 
     /// <summary>The smallest value with at least <paramref name="percent"/>% of the values at or below it.</summary>

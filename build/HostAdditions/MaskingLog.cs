@@ -12,6 +12,9 @@ public sealed class MaskingLog(ICakeLog inner, SecretMasker masker) : ICakeLog
         set => inner.Verbosity = value;
     }
 
+    /// <summary>Masks text that reaches the console without going through the log (the live progress line).</summary>
+    public string Mask(string text) => masker.Apply(text);
+
     public void Write(Verbosity verbosity, LogLevel level, string format, params object[] args)
     {
         if (verbosity > inner.Verbosity)
@@ -21,6 +24,12 @@ public sealed class MaskingLog(ICakeLog inner, SecretMasker masker) : ICakeLog
 
         var text = args.Length == 0 ? format : string.Format(CultureInfo.InvariantCulture, format, args);
         var masked = masker.Apply(text);
+
+        // A progress line drawn on the terminal goes first, or the log line would start after it.
+        if (Process.ProgressTicker.ConsoleMode == Process.ProgressMode.Live)
+        {
+            Process.LiveLine.Console.Erase();
+        }
 
         // The inner log treats its text as a format string, so braces must be escaped.
         inner.Write(verbosity, level, masked.Replace("{", "{{", StringComparison.Ordinal).Replace("}", "}}", StringComparison.Ordinal));

@@ -32,6 +32,12 @@ public static class ReportWriter
         var duration = r.FinishedAt is { } end ? $", {Settings.Durations.Human(end - r.StartedAt)}" : string.Empty;
         text.AppendLine(CultureInfo.InvariantCulture,
             $"Run `{r.RunId}`, started {r.StartedAt:yyyy-MM-dd HH:mm:ss} UTC by {r.User} on {r.Host}{duration}; backend commit `{(r.Commit is { } c ? c[..Math.Min(12, c.Length)] : "unknown")}`.");
+        if (r.Timeline.Count > 0)
+        {
+            text.AppendLine();
+            text.Append(RunTimeline.Mermaid($"{r.Target} of {r.App}, {r.StartedAt.UtcDateTime:yyyy-MM-dd} (UTC)", r.Timeline));
+        }
+
         if (r.Error is { } error)
         {
             text.AppendLine();
@@ -86,6 +92,12 @@ public static class ReportWriter
 
         Checks(text, "Pre-deploy checks", r.Checks);
         Checks(text, "Verification", r.Verification);
+        if (r.Latency is { } latency)
+        {
+            text.AppendLine();
+            text.Append(LatencyChart.Mermaid(latency));
+        }
+
         if (r.Verification.Count > 0)
         {
             text.AppendLine();

@@ -44,6 +44,12 @@ public sealed record RunReport(
     FailureCase? FailureCase,
     IReadOnlyList<string> DiagnosticFiles)
 {
+    /// <summary>Every timed step and part, from the journal: the report's gantt.</summary>
+    public IReadOnlyList<TimelineBar> Timeline { get; init; } = [];
+
+    /// <summary>Verify's latency samples, from the journal, when Verify measured any.</summary>
+    public LatencySamples? Latency { get; init; }
+
     public static RunReport From(DeployContext context, RunJournal journal)
     {
         var data = journal.Data;
@@ -100,8 +106,17 @@ public sealed record RunReport(
             rollback?.Done ?? [],
             rollback?.Problems ?? [],
             context.Diagnostics?.Case,
-            context.Diagnostics?.Files.Select(f => Path.GetRelativePath(journal.Directory, f)).ToList() ?? []);
+            context.Diagnostics?.Files.Select(f => Path.GetRelativePath(journal.Directory, f)).ToList() ?? [])
+        {
+            Timeline = RunTimeline.Bars(data),
+            Latency = LatencyChart.Parse(Output("Verify", "latency.samples_ms")) is { Count: > 0 } samples
+                ? new LatencySamples(samples, Number(Output("Verify", "latency.p50_ms")), Number(Output("Verify", "latency.p95_ms")), settings.LatencyP95.TotalMilliseconds)
+                : null,
+        };
     }
+
+    private static double? Number(string? text) =>
+        double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) ? value : null;
 
     private static IReadOnlyList<CheckRow> Rows(IReadOnlyList<CheckResult>? results) =>
         (results ?? []).Select(r => new CheckRow(

@@ -29,6 +29,9 @@ public sealed record StatusReport(
 {
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
+    /// <summary>The last deploys (<c>--last</c>), as History shows them.</summary>
+    public DeployHistory? History { get; init; }
+
     public static async Task<StatusReport> ReadAsync(DeployContext context, CancellationToken cancellationToken)
     {
         var settings = context.Settings;
@@ -110,7 +113,10 @@ public sealed record StatusReport(
         }
 
         return new StatusReport(settings.App, status.AppUrl ?? (status.Hostname is { } host ? $"https://{host}" : null), release, machines,
-            ReadRecentRuns(context.StateDirectory), FindLastBackup(context.StateDirectory, settings.App), schema, warnings);
+            ReadRecentRuns(context.StateDirectory), FindLastBackup(context.StateDirectory, settings.App), schema, warnings)
+        {
+            History = DeployHistory.Read(context.StateDirectory, settings.App, context.Options.Last),
+        };
     }
 
     public string ToJson() => JsonSerializer.Serialize(this, Json);
@@ -154,6 +160,13 @@ public sealed record StatusReport(
         if (RecentRuns.Count == 0)
         {
             text.AppendLine("  none in the audit log");
+        }
+
+        if (History is { Runs.Count: > 0 } history)
+        {
+            text.AppendLine();
+            text.AppendLine(CultureInfo.InvariantCulture, $"Last {history.Runs.Count} deploy(s), oldest first (--target=History for the details)");
+            text.Append(history.ChartText());
         }
 
         if (Warnings.Count > 0)

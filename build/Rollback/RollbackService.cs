@@ -34,7 +34,10 @@ public sealed class RollbackService(DeployContext context, string journalStep)
 
         if (plan.SchemaChanged)
         {
+            var started = context.Time.GetUtcNow();
+            var before = problems.Count;
             await RollBackSchemaAsync(plan, done, problems, cancellationToken);
+            journal.RecordPart(journalStep, "schema downgrade", started, context.Time.GetUtcNow(), problems.Count == before ? StepStatus.Done : StepStatus.Failed);
         }
 
         var codeChanged = plan.CodeChanged || await PlatformMovedAsync(plan.Previous, cancellationToken);
@@ -49,7 +52,9 @@ public sealed class RollbackService(DeployContext context, string journalStep)
 
         if (plan.SchemaChanged || codeChanged)
         {
+            var started = context.Time.GetUtcNow();
             var problem = await verifyOldRelease(plan.SchemaTo);
+            journal.RecordPart(journalStep, "verify the old release", started, context.Time.GetUtcNow(), problem is null ? StepStatus.Done : StepStatus.Failed);
             if (problem is null)
             {
                 done.Add("verify: the previous release answers its health checks");
@@ -120,6 +125,7 @@ public sealed class RollbackService(DeployContext context, string journalStep)
         _log.Warning("Redeploying the previous release v{0} ({1})...", previous.Version, previous.ImageRef);
         var service = new ReleaseService(context.Fly, _log, context.Time);
         var settings = context.Settings;
+        var started = context.Time.GetUtcNow();
         var outcome = await service.DeployAsync(new DeployRequest(
             settings.BackendPath,
             settings.Fly.Path,
@@ -132,6 +138,7 @@ public sealed class RollbackService(DeployContext context, string journalStep)
             SkipReleaseCommand: true,
             CriticalIntervals: settings.Budgets.CriticalIntervals,
             StartStoppedMachines: true), previous, cancellationToken);
+        Reporting.TimelineParts.RecordDeploy(journal, journalStep, $"redeploy v{previous.Version} / ", started, context.Time.GetUtcNow(), outcome);
         if (outcome.Healthy)
         {
             done.Add($"code: redeployed the image of v{previous.Version} as v{outcome.NewRelease!.Version}");

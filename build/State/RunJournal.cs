@@ -36,6 +36,9 @@ public sealed class StepRecord
     public string? Error { get; set; }
 
     public SortedDictionary<string, string> Outputs { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>Timed parts of the step (Validate's checks, the wait for machines...), for the report's timeline.</summary>
+    public List<StepPart> Parts { get; set; } = [];
 }
 
 public sealed class JournalData
@@ -241,6 +244,13 @@ public sealed class RunJournal
 
     /// <summary>Records an output of a step (backup file, revision, release...) and saves at once.</summary>
     public void Record(string step, string key, string value) => Update(step, s => s.Outputs[key] = _mask(value));
+
+    /// <summary>Records a timed part of a step; a part of the same name is replaced (a resumed run redoes it).</summary>
+    public void RecordPart(string step, string part, DateTimeOffset startedAt, DateTimeOffset finishedAt, string status) => Update(step, s =>
+    {
+        s.Parts.RemoveAll(p => p.Name == part);
+        s.Parts.Add(new StepPart { Name = _mask(part), StartedAt = startedAt, FinishedAt = finishedAt, Status = status });
+    });
 
     public string? Output(string step, string key)
     {

@@ -43,6 +43,7 @@ public sealed class Backup : DeployStep, IChangesProduction, IPlannedTask<Deploy
         var result = await service.RunAsync(context.Settings.App, database, context.Settings.Backup, context.StateDirectory, CancellationToken.None);
 
         var journal = context.Journal!;
+        Reporting.TimelineParts.RecordBackup(journal, Name, context.Time.GetUtcNow(), result.DumpTime, result.VerifyTime);
         journal.Record(Name, "file", result.File);
         journal.Record(Name, "size_bytes", result.SizeBytes.ToString(System.Globalization.CultureInfo.InvariantCulture));
         journal.Record(Name, "sha256", result.Sha256);

@@ -54,6 +54,7 @@ public sealed class Release : DeployStep, IChangesProduction, IUsesBackend, IPla
         }
 
         WarnAboutStrategy(context, await MachineCountAsync(context));
+        var started = context.Time.GetUtcNow();
         var outcome = await service.DeployAsync(new DeployRequest(
             settings.BackendPath,
             settings.Fly.Path,
@@ -63,6 +64,7 @@ public sealed class Release : DeployStep, IChangesProduction, IUsesBackend, IPla
             label,
             context.Options.LocalBuild,
             CriticalIntervals: settings.Budgets.CriticalIntervals), previous, CancellationToken.None);
+        Reporting.TimelineParts.RecordDeploy(journal, Name, string.Empty, started, context.Time.GetUtcNow(), outcome);
         Record(journal, outcome);
         ReportBudgets(context, outcome);
 

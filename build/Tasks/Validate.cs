@@ -28,13 +28,21 @@ public sealed class Validate : DeployStep, IUsesBackend, IPlannedTask<DeployCont
         await context.Hooks.RunAsync("pre-validate");
         context.Information("Running {0} pre-deploy checks concurrently...", ValidationRunner.DefaultChecks().Count);
         var watch = System.Diagnostics.Stopwatch.StartNew();
-        var checks = context.CreateCheckContext();
-        if (await PythonPackages.ProblemAsync(checks, CancellationToken.None) is { } wrongPython)
+        var started = context.Time.GetUtcNow();
+        var checkContext = context.CreateCheckContext();
+        if (await PythonPackages.ProblemAsync(checkContext, CancellationToken.None) is { } wrongPython)
         {
             throw new ValidationFailedException($"{wrongPython}{Environment.NewLine}No check ran; nothing was changed.");
         }
 
-        var results = await ValidationRunner.RunAsync(ValidationRunner.DefaultChecks(), checks, CancellationToken.None);
+        var progress = new CheckProgress();
+        var checks = progress.Track(ValidationRunner.DefaultChecks());
+        IReadOnlyList<CheckResult> results;
+        await using (DeployBuild.Process.ProgressTicker.Start(context.Log, "pre-deploy checks", () => progress.Status, context.Time))
+        {
+            results = await ValidationRunner.RunAsync(checks, checkContext, CancellationToken.None);
+        }
+
         var wall = watch.Elapsed;
         context.ValidationResults = results;
         ValidationRunner.Print(context.Log, results);
@@ -42,6 +50,11 @@ public sealed class Validate : DeployStep, IUsesBackend, IPlannedTask<DeployCont
         {
             context.Journal?.Record(Name, $"check.{result.Name}", $"{ValidationRunner.Label(result.Outcome)}: {result.Summary}");
             context.Journal?.Record(Name, $"check.{result.Name}.seconds", result.Duration.TotalSeconds.ToString("0.000", System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        if (context.Journal is { } journal)
+        {
+            Reporting.TimelineParts.RecordChecks(journal, Name, started, results);
         }
 
         context.Journal?.Record(Name, "checks.wall_seconds", wall.TotalSeconds.ToString("0.000", System.Globalization.CultureInfo.InvariantCulture));

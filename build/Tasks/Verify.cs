@@ -27,6 +27,11 @@ public sealed class Verify : DeployStep, IPlannedTask<DeployContext>
             {
                 journal.Record(Name, $"{result.Name.ToLowerInvariant().Replace(' ', '_')}.{figure}", value.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture));
             }
+
+            if (result.Samples.Count > 0)
+            {
+                journal.Record(Name, $"{result.Name.ToLowerInvariant().Replace(' ', '_')}.samples_ms", Reporting.LatencyChart.Format(result.Samples));
+            }
         }
 
         var failed = results.Where(r => r.Outcome == CheckOutcome.Fail).Select(r => r.Name).ToList();

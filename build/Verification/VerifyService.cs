@@ -437,7 +437,7 @@ public sealed class VerifyService(DeploySettings settings, FlyCli fly, Func<stri
             ? "no successful sample"
             : $"p50 {overall.P50Ms:0} ms, p95 {overall.P95Ms:0} ms, max {overall.MaxMs:0} ms over {overall.Count} (limit {limit:0} ms)" +
               (perMachine.Count > 0 ? $"; p95 per machine: {string.Join(", ", perMachine)} ms" : string.Empty);
-        return new CheckResult("Latency", summary, findings, DateTime.UtcNow - started) { Figures = figures };
+        return new CheckResult("Latency", summary, findings, DateTime.UtcNow - started) { Figures = figures, Samples = overall.Samples };
     }
 
     private async Task<CheckResult> ErrorRateAsync(DateTimeOffset since, CancellationToken cancellationToken)

@@ -33,6 +33,7 @@ public sealed class DeployFlowTests
         Assert.Equal("1", journal.Output("Release", "previous_version"));
         Assert.Equal("2", journal.Output("Release", "new_version"));
         Assert.StartsWith("pass", journal.Output("Verify", "check.Health"));
+        Tests.Reporting.PicturesEndToEnd.AssertGoodDeployPictures(bed, journal, second.Output);
 
         // The hooks ran at their points with the run's facts.
         var lines = File.ReadAllLines(hooks);
@@ -49,6 +50,7 @@ public sealed class DeployFlowTests
 
         // Status shows what the platform, the database and the state folder say.
         await Operations.StatusTests.AssertStatusAsync(bed, release: 2, schema: "0004");
+        await Tests.Reporting.PicturesEndToEnd.AssertHistoryAsync(bed);
     }
 
     internal static async Task<JsonNode> GetJsonAsync(DeployBed bed, string path)

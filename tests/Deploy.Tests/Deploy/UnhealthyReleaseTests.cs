@@ -67,6 +67,12 @@ public sealed class UnhealthyReleaseTests
         // The report, in Markdown and JSON.
         var markdown = File.ReadAllText(Path.Combine(journal.Directory, "report.md"));
         Assert.Contains($"# ❌ Deploy of {bed.App}: failed, rolled back", markdown);
+        var gantt = Tests.Reporting.PicturesEndToEnd.AssertTimeline(journal, "Validate", "Backup", "Migrate", "Release", "AutoRollback");
+        Assert.Contains(gantt.Tasks, t => t is { Section: "Migrate", Name: "Migrate (rolled back)" });
+        Assert.Contains(gantt.Tasks, t => t is { Section: "AutoRollback", Name: "schema downgrade" } && t.Tags.Contains("done"));
+        Assert.Contains(gantt.Tasks, t => t is { Section: "AutoRollback", Name: "redeploy v1 / flyctl deploy" });
+        Assert.Contains(gantt.Tasks, t => t is { Section: "AutoRollback", Name: "verify the old release" });
+        Assert.Contains(gantt.Tasks, t => t.Tags.Contains("crit"));
         Assert.Contains("| Release | v1 `", markdown);
         Assert.Contains("| Schema | 0003 | 0004 (rolled back) | 0003 |", markdown);
         Assert.Contains("## Pre-deploy checks", markdown);

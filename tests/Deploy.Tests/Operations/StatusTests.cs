@@ -28,6 +28,7 @@ public static class StatusTests
         Assert.EndsWith(".dump", root.GetProperty("last_backup").GetProperty("file").GetString());
         Assert.Contains("target=Deploy result=succeeded", root.GetProperty("recent_runs")[0].GetString());
         Assert.Equal(runs, root.GetProperty("recent_runs").GetArrayLength());
+        Assert.Equal(2, root.GetProperty("history").GetProperty("runs").GetArrayLength());
 
         var text = await bed.BuildAsync("--target=Status");
 
@@ -35,5 +36,6 @@ public static class StatusTests
         Assert.Contains($"Release   v{release}  registry.fly.io/", text.Stdout);
         Assert.Contains(machine, text.Stdout);
         Assert.Contains($"Schema    {schema}", text.Stdout);
+        Assert.Contains("Outcomes   ✓✓ ", text.Stdout);
     }
 }

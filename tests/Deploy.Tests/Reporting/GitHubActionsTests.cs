@@ -33,7 +33,14 @@ public sealed class GitHubActionsTests
         var masked = lines.Where(l => !l.StartsWith("::add-mask::", StringComparison.Ordinal));
         Assert.DoesNotContain(masked, l => l.Contains(bed.Secrets["JWT_SECRET"], StringComparison.Ordinal));
 
-        Assert.Contains($"Deploy of {bed.App}: succeeded", File.ReadAllText(summary));
+        var summaryText = File.ReadAllText(summary);
+        Assert.Contains($"Deploy of {bed.App}: succeeded", summaryText);
+        Assert.Equal("gantt", Assert.Single(MermaidBlocks.Blocks(summaryText).Take(1))[0]);
+        Assert.Contains(MermaidBlocks.Blocks(summaryText), b => b[0] == "xychart-beta");
+
+        // GitHub's log renders colours, not a line redrawn in place: no carriage return, no cursor or erase sequence.
+        Assert.DoesNotContain('\r', result.Stdout.Replace("\r\n", "\n", StringComparison.Ordinal));
+        Assert.DoesNotMatch(@"\u001b\[[0-9;?]*[A-HJKSTfhlsu]", result.Stdout);
         var output = File.ReadAllText(outputs);
         Assert.Contains("result", output);
         Assert.Contains("succeeded", output);
