@@ -24,6 +24,9 @@ public sealed record DeployArguments(
     bool Json,
     bool SkipHooks)
 {
+    /// <summary>Rollback of an age-encrypted remote backup: the private key file (else $DEPLOY_AGE_IDENTITY).</summary>
+    public string? AgeIdentity { get; init; }
+
     /// <summary>Cake.Frosting's default target; the Default task runs Validate.</summary>
     public const string DefaultTarget = "Default";
 
@@ -50,7 +53,8 @@ public sealed record DeployArguments(
         new("restore-on-failure", null, "When a failed migration cannot be downgraded, restore this run's verified backup automatically (writes made since the backup are lost). Without it the build prints the pg_restore command and stops."),
         new("to-release", "version", "Rollback: the release to go back to (default: the previous stable release)."),
         new("schema-to", "revision", "Rollback: also downgrade the schema to this Alembic revision (base for none) before redeploying the old code."),
-        new("restore-backup", "file", "Rollback: restore this pg_dump backup into the database (asks for confirmation: it drops writes made since the backup)."),
+        new("restore-backup", "file", "Rollback: restore this backup into the database: a file, a backup's name, or an s3:// URL of backup.remote (asks for confirmation: it drops writes made since the backup)."),
+        new("age-identity", "file", "Rollback: the age private key that decrypts a remote backup (default: $DEPLOY_AGE_IDENTITY, a file path or the key itself)."),
         new("yes", null, "Answer yes to confirmations (restoring a backup), for CI."),
         new("json", null, "Status: print the same as JSON on stdout, alone (the log goes to stderr)."),
         new("skip-hooks", null, "Do not run the hook scripts of the config folder's hooks/ (pre-validate, pre-deploy, post-deploy, on-rollback, on-failure)."),
@@ -115,10 +119,13 @@ public sealed record DeployArguments(
                 ? int.TryParse(release.TrimStart('v', 'V'), out var version) && version > 0 ? version : throw new CakeException($"--to-release={release} is not a release version (a number, as flyctl releases shows).")
                 : null,
             SchemaTo: Value("schema-to"),
-            RestoreBackup: Value("restore-backup") is { } backup ? PathOf(backup) : null,
+            RestoreBackup: Value("restore-backup") is { } backup ? (Database.Remote.RemoteRestore.IsUrl(backup) ? backup : PathOf(backup)) : null,
             Yes: Flag("yes"),
             PushTag: Flag("push-tag"),
             Json: Flag("json"),
-            SkipHooks: Flag("skip-hooks"));
+            SkipHooks: Flag("skip-hooks"))
+        {
+            AgeIdentity = Value("age-identity") is { } identity ? PathOf(identity) : null,
+        };
     }
 }

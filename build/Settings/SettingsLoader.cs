@@ -63,10 +63,14 @@ public static class SettingsLoader
         database.RejectUnknownKeys();
 
         var backup = top.Section("backup");
+        var keep = (int)backup.Integer("keep", 10, 1, 1000);
         var backupSettings = new BackupSettings(
             backup.Bool("enabled", true),
             backup.Choice("verify", "list", "list", "restore"),
-            (int)backup.Integer("keep", 10, 1, 1000));
+            keep)
+        {
+            Remote = backup.Has("remote") ? RemoteBackupSettingsReader.Read(backup.Section("remote"), keep) : null,
+        };
         backup.RejectUnknownKeys();
 
         var migrations = top.Section("migrations");
