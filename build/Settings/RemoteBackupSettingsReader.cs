@@ -46,7 +46,7 @@ public static class RemoteBackupSettingsReader
             bucket,
             prefix.Length == 0 ? string.Empty : prefix + "/",
             remote.String("region", "auto"),
-            encrypt ? recipient!.Trim() : null,
+            encrypt ? recipient?.Trim() : null,
             encrypt,
             (int)remote.Integer("keep", localKeep, 1, 10_000),
             keepDays,

@@ -105,11 +105,23 @@ public sealed class S3BackupStore : IDisposable
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         var buffer = new byte[1 << 20];
         long size = 0;
-        int read;
-        while ((read = await body.ReadAsync(buffer, cancellationToken)) > 0)
+        try
         {
-            hash.AppendData(buffer, 0, read);
-            size += read;
+            int read;
+            while ((read = await body.ReadAsync(buffer, cancellationToken)) > 0)
+            {
+                hash.AppendData(buffer, 0, read);
+                size += read;
+            }
+        }
+        catch (AmazonClientException ex)
+        {
+            // The SDK checks what it reads against the store's own checksum (the ETag's MD5).
+            throw new RemoteStoreException($"The copy at {Url(key)} does not match the local archive: the bytes read back fail the store's checksum ({ex.Message})", ex);
+        }
+        catch (IOException ex)
+        {
+            throw new RemoteStoreException($"The connection to {_settings.Endpoint} broke while reading {Url(key)} back: {ex.Message}", ex);
         }
 
         return (size, Convert.ToHexStringLower(hash.GetHashAndReset()));
@@ -120,7 +132,14 @@ public sealed class S3BackupStore : IDisposable
         using var response = await Call("download", key, () => _client.GetObjectAsync(_settings.Bucket, key, cancellationToken));
         await using var body = response.ResponseStream;
         await using var output = new FileStream(file, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20, FileOptions.Asynchronous);
-        await body.CopyToAsync(output, 1 << 20, cancellationToken);
+        try
+        {
+            await body.CopyToAsync(output, 1 << 20, cancellationToken);
+        }
+        catch (AmazonClientException ex)
+        {
+            throw new RemoteStoreException($"The download of {Url(key)} fails the store's checksum ({ex.Message}): the object or the transfer is damaged. Nothing was restored.", ex);
+        }
     }
 
     public async Task<string?> ReadTextAsync(string key, CancellationToken cancellationToken)
@@ -175,6 +194,10 @@ public sealed class S3BackupStore : IDisposable
             throw Explain(action, key, ex);
         }
         catch (AmazonServiceException ex)
+        {
+            throw new RemoteStoreException($"Cannot {action} {Url(key)} at {_settings.Endpoint}: {ex.Message}. Check backup.remote.endpoint and that the store is reachable from here.", ex);
+        }
+        catch (AmazonClientException ex)
         {
             throw new RemoteStoreException($"Cannot {action} {Url(key)} at {_settings.Endpoint}: {ex.Message}. Check backup.remote.endpoint and that the store is reachable from here.", ex);
         }
