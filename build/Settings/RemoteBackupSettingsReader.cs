@@ -34,6 +34,12 @@ public static class RemoteBackupSettingsReader
                 "backup.remote has no recipient: the dump holds the users' data and would leave this machine unencrypted",
                 "add recipient = \"age1...\" (the public key printed by age-keygen; keep the private key off the runner), or, to upload unencrypted on purpose, write encrypt = false");
         }
+        else if (encrypt && recipient!.Contains("AGE-SECRET-KEY-", StringComparison.OrdinalIgnoreCase))
+        {
+            // Never echo it: it is the key that decrypts every backup.
+            remote.Error("recipient", "backup.remote.recipient holds an age PRIVATE key",
+                "put its public key there (age-keygen -y <key file> prints it), and treat the private key as leaked if this file was ever committed: make a new pair");
+        }
         else if (encrypt && !IsRecipient(recipient!))
         {
             remote.Error("recipient", $"backup.remote.recipient '{recipient}' is not an age public key",
