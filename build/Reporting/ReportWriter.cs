@@ -77,6 +77,14 @@ public static class ReportWriter
             text.AppendLine();
             text.AppendLine(CultureInfo.InvariantCulture,
                 $"Backup: `{backup.File}` ({(backup.SizeBytes is { } size ? Database.BackupService.Size(size) : "?")}, verified: {backup.Verified}, SHA-256 `{backup.Sha256}`)");
+            if (backup.RemoteUrl is { } remote)
+            {
+                var encrypted = backup.RemoteEncryption is { } e && e != "none";
+                text.AppendLine();
+                text.AppendLine(CultureInfo.InvariantCulture,
+                    $"Remote copy: `{remote}` ({(encrypted ? $"encrypted with {backup.RemoteEncryption}" : "**not encrypted**")}; size and SHA-256 read back from the store). " +
+                    $"Restore it from any machine: `./build.sh --target=Rollback --restore-backup={remote}{(encrypted ? " --age-identity=<private key file>" : string.Empty)}`");
+            }
         }
 
         text.AppendLine();

@@ -11,7 +11,13 @@ public sealed record CheckRow(string Name, string Result, double Seconds, string
 
 public sealed record ReleaseInfo(int Version, string Image);
 
-public sealed record BackupInfo(string File, long? SizeBytes, string? Sha256, string? Verified);
+public sealed record BackupInfo(string File, long? SizeBytes, string? Sha256, string? Verified)
+{
+    /// <summary>The verified off-machine copy (s3:// URL), when [backup.remote] is set.</summary>
+    public string? RemoteUrl { get; init; }
+
+    public string? RemoteEncryption { get; init; }
+}
 
 /// <summary>
 /// Everything a person (or a dashboard) needs to know about one run, built from the run's journal
@@ -102,6 +108,10 @@ public sealed record RunReport(
             schemaRolledBack ? Output("Migrate", "revision_before") : Output("Migrate", "revision_after") ?? Output("Migrate", "revision_before") ?? Output("Backup", "revision"),
             Output("Backup", "file") is { } file
                 ? new BackupInfo(file, long.TryParse(Output("Backup", "size_bytes"), out var size) ? size : null, Output("Backup", "sha256"), Output("Backup", "verified"))
+                {
+                    RemoteUrl = Output("Backup", "remote_url"),
+                    RemoteEncryption = Output("Backup", "remote_encryption"),
+                }
                 : null,
             rollback?.Done ?? [],
             rollback?.Problems ?? [],

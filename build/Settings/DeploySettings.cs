@@ -41,7 +41,29 @@ public sealed record BackupSettings(bool Enabled, string Verify, int Keep, int C
 {
     /// <summary>zlib level 1: on the bench's 200 MB database about 3.4 times as fast as pg_dump's own default (6), for an archive about a fifth larger.</summary>
     public const int DefaultCompression = 1;
+
+    /// <summary>The off-machine copy (<c>[backup.remote]</c>); null: backups stay in the state folder only.</summary>
+    public RemoteBackupSettings? Remote { get; init; }
 }
+
+/// <summary>
+/// <c>[backup.remote]</c>: an S3-compatible object store the verified backup is copied to,
+/// encrypted with age to <paramref name="Recipient"/> unless <paramref name="Encrypt"/> is false.
+/// </summary>
+/// <param name="Prefix">Key prefix, empty or ending with '/'.</param>
+/// <param name="KeepDays">Also delete remote backups older than this many days (never the current or last verified one).</param>
+public sealed record RemoteBackupSettings(
+    string Endpoint,
+    string Bucket,
+    string Prefix,
+    string Region,
+    string? Recipient,
+    bool Encrypt,
+    int Keep,
+    int? KeepDays,
+    bool PathStyle,
+    string AccessKeyEnv,
+    string SecretKeyEnv);
 
 public sealed record MigrationSettings(string Command, TimeSpan Timeout, IReadOnlyList<string> BlockingRules);
 

@@ -68,11 +68,15 @@ public static class SettingsLoader
         database.RejectUnknownKeys();
 
         var backup = top.Section("backup");
+        var keep = (int)backup.Integer("keep", 10, 1, 1000);
         var backupSettings = new BackupSettings(
             backup.Bool("enabled", true),
             backup.Choice("verify", "list", "list", "restore"),
-            (int)backup.Integer("keep", 10, 1, 1000),
-            (int)backup.Integer("compression", BackupSettings.DefaultCompression, 0, 9));
+            keep,
+            (int)backup.Integer("compression", BackupSettings.DefaultCompression, 0, 9))
+        {
+            Remote = backup.Has("remote") ? RemoteBackupSettingsReader.Read(backup.Section("remote"), keep) : null,
+        };
         backup.RejectUnknownKeys();
 
         var migrations = top.Section("migrations");

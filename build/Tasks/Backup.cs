@@ -1,5 +1,6 @@
 using Cake.Common.Diagnostics;
 using DeployBuild.Database;
+using DeployBuild.Database.Remote;
 
 namespace DeployBuild.Tasks;
 
@@ -39,6 +40,12 @@ public sealed class Backup : DeployStep, IChangesProduction, IPlannedTask<Deploy
     {
         await context.BeforeFirstChangeAsync();
         var database = context.RequireDatabase();
+        var remote = context.Settings.Backup.Remote;
+        if (remote is not null)
+        {
+            await RemoteBackupService.CheckAsync(remote, Environment.GetEnvironmentVariable, CancellationToken.None).ConfigureAwait(false);
+        }
+
         var service = new BackupService(context.Commands, context.Log, context.Time);
         var result = await service.RunAsync(context.Settings.App, database, context.Settings.Backup, context.StateDirectory, CancellationToken.None);
 
@@ -59,6 +66,17 @@ public sealed class Backup : DeployStep, IChangesProduction, IPlannedTask<Deploy
         {
             journal.Record(Name, "rows", string.Join(", ", result.RowCounts.Select(c => $"{c.Key}={c.Value}")));
         }
+
+        if (remote is not null)
+        {
+            var copy = await new RemoteBackupService(context.Commands, context.Log, context.Time)
+                .UploadAsync(context.Settings.App, result.File, remote, Environment.GetEnvironmentVariable, CancellationToken.None);
+            journal.Record(Name, "remote_url", copy.Url);
+            journal.Record(Name, "remote_size_bytes", copy.SizeBytes.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            journal.Record(Name, "remote_sha256", copy.Sha256);
+            journal.Record(Name, "remote_encryption", copy.Recipient is { } recipient ? $"age to {recipient}" : "none");
+            journal.Record(Name, "upload_seconds", BackupService.Seconds(copy.Time));
+        }
     }
 
     public IEnumerable<string> Plan(DeployContext context)
@@ -75,5 +93,13 @@ public sealed class Backup : DeployStep, IChangesProduction, IPlannedTask<Deploy
         yield return $"pg_restore --file=/dev/null < the dump as it is written   (reads it whole); pg_restore --list {context.Display(dump)}; SHA-256" +
                      (s.Backup.Verify == "restore" ? "; restore into a scratch database and compare row counts" : string.Empty);
         yield return $"keep the last {s.Backup.Keep} backups";
+        if (s.Backup.Remote is { } remote)
+        {
+            var key = $"s3://{remote.Bucket}/{remote.Prefix}{s.App}-<utc time>-<revision>.dump{(remote.Encrypt ? ".age" : string.Empty)}";
+            yield return remote.Encrypt
+                ? $"age --encrypt --recipient {remote.Recipient} <dump>; upload to {key} at {remote.Endpoint} (keys from ${remote.AccessKeyEnv}, ${remote.SecretKeyEnv})"
+                : $"upload the dump UNENCRYPTED (backup.remote.encrypt = false) to {key} at {remote.Endpoint}";
+            yield return $"read the object back: size and SHA-256 must match before Migrate; write {S3BackupStore.ChecksumSuffix} beside it; keep the last {remote.Keep} remote backups{(remote.KeepDays is { } d ? $", none older than {d} days" : string.Empty)}";
+        }
     }
 }

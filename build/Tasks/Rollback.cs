@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using Cake.Common.Diagnostics;
 using DeployBuild.Database;
+using DeployBuild.Database.Remote;
 using DeployBuild.Fly;
 using DeployBuild.Rollback;
 using DeployBuild.State;
@@ -137,22 +138,59 @@ public sealed class Rollback : DeployStep, IChangesProduction, IUsesBackend, IPl
         return null;
     }
 
-    private static async Task RestoreAsync(DeployContext context, string file)
+    private static async Task RestoreAsync(DeployContext context, string spec)
     {
-        if (!File.Exists(file))
+        var local = RemoteRestore.IsUrl(spec) ? null
+            : File.Exists(spec) ? spec
+            : Path.Combine(BackupService.Directory(context.StateDirectory), Path.GetFileName(spec)) is var named && File.Exists(named) ? named
+            : null;
+        if (local is not null)
         {
-            throw new InvalidOperationException($"--restore-backup: {file} does not exist. Backups are in {context.Display(BackupService.Directory(context.StateDirectory))}.");
+            await RestoreFileAsync(context, local, local);
+            return;
         }
 
+        if (context.Settings.Backup.Remote is not { } remote)
+        {
+            throw new InvalidOperationException(RemoteRestore.IsUrl(spec)
+                ? $"--restore-backup={spec}: deploy.toml has no [backup.remote], so the build does not know the store's endpoint. Add it (see the README), then run again."
+                : $"--restore-backup: {spec} does not exist. Backups are in {context.Display(BackupService.Directory(context.StateDirectory))} (--target=Backups lists them).");
+        }
+
+        var key = RemoteRestore.KeyOf(spec, remote);
+        var downloads = Path.Combine(BackupService.Directory(context.StateDirectory), "restore");
+        var identity = RemoteRestore.IdentityFile(context.Options.AgeIdentity, Environment.GetEnvironmentVariable, downloads, out var forgetIdentity);
+        string file;
+        try
+        {
+            file = await new RemoteRestore(context.Commands, context.Log).FetchAsync(key, remote, Environment.GetEnvironmentVariable, identity, downloads, CancellationToken.None);
+        }
+        finally
+        {
+            forgetIdentity();
+        }
+
+        try
+        {
+            await RestoreFileAsync(context, file, $"s3://{remote.Bucket}/{key}");
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    private static async Task RestoreFileAsync(DeployContext context, string file, string source)
+    {
         var database = context.RequireDatabase();
         if (!context.Options.Yes)
         {
             if (Console.IsInputRedirected)
             {
-                throw new InvalidOperationException($"Restoring {file} into {database} drops every write made since the backup. Confirm with --yes (as CI must).");
+                throw new InvalidOperationException($"Restoring {source} into {database} drops every write made since the backup. Confirm with --yes (as CI must).");
             }
 
-            Console.Write($"Restore {file} into {database}? Every write made since the backup is lost. Type 'restore' to go on: ");
+            Console.Write($"Restore {source} into {database}? Every write made since the backup is lost. Type 'restore' to go on: ");
             if (Console.ReadLine()?.Trim() != "restore")
             {
                 throw new InvalidOperationException("Not confirmed: nothing was restored.");
@@ -160,7 +198,7 @@ public sealed class Rollback : DeployStep, IChangesProduction, IUsesBackend, IPl
         }
 
         var leftovers = await new BackupService(context.Commands, context.Log, context.Time).RestoreAsync(database, file, null, CancellationToken.None);
-        context.Journal!.Record("Rollback", "restored", file);
+        context.Journal!.Record("Rollback", "restored", source);
         if (leftovers.Count > 0)
         {
             context.Warning("Tables created after the backup were left in place: {0}", string.Join(", ", leftovers));
@@ -173,7 +211,12 @@ public sealed class Rollback : DeployStep, IChangesProduction, IUsesBackend, IPl
         yield return $"flyctl releases --json -a {s.App}   ({(context.Options.ToRelease is { } v ? $"release v{v}" : "the previous stable release")} and its image)";
         if (context.Options.RestoreBackup is { } backup)
         {
-            yield return $"pg_restore --clean --if-exists --single-transaction {context.Display(backup)}   (after confirmation)";
+            if (RemoteRestore.IsUrl(backup) || (!File.Exists(backup) && s.Backup.Remote is not null))
+            {
+                yield return $"download {backup} from {s.Backup.Remote?.Endpoint ?? "backup.remote"}, check its SHA-256 against its .sha256, age --decrypt --identity <--age-identity or ${AgeTool.IdentityEnvironmentVariable}>";
+            }
+
+            yield return $"pg_restore --clean --if-exists --single-transaction {(RemoteRestore.IsUrl(backup) ? "<the decrypted archive>" : context.Display(backup))}   (after confirmation)";
         }
         else if (context.Options.SchemaTo is { } revision)
         {

@@ -1,0 +1,84 @@
+namespace DeployBuild.Settings;
+
+/// <summary>Reads <c>[backup.remote]</c>: where the off-machine copy goes and whom it is encrypted to.</summary>
+public static class RemoteBackupSettingsReader
+{
+    public static RemoteBackupSettings Read(ConfigReader remote, int localKeep)
+    {
+        var endpoint = remote.RequiredString("endpoint", "the store's S3 API URL, e.g. https://fly.storage.tigris.dev or https://s3.eu-west-3.amazonaws.com");
+        if (endpoint.Length > 0)
+        {
+            if (!Uri.TryCreate(endpoint, UriKind.Absolute, out var uri) || (uri.Scheme != "http" && uri.Scheme != "https"))
+            {
+                remote.Error("endpoint", $"backup.remote.endpoint '{endpoint}' is not an http(s) URL", "write the store's S3 API URL, e.g. https://fly.storage.tigris.dev");
+            }
+            else if (!string.IsNullOrEmpty(uri.UserInfo) || !string.IsNullOrEmpty(uri.Query))
+            {
+                remote.Error("endpoint", "backup.remote.endpoint carries credentials or a query", "put the keys in $AWS_ACCESS_KEY_ID and $AWS_SECRET_ACCESS_KEY, not in the URL");
+            }
+        }
+
+        var bucket = remote.RequiredString("bucket", "the bucket that receives the backups, e.g. bucket = \"nutriprofile-backups\"");
+        if (bucket.Length > 0 && !IsBucketName(bucket))
+        {
+            remote.Error("bucket", $"backup.remote.bucket '{bucket}' is not a bucket name", "use 3 to 63 lowercase letters, digits, dots and hyphens");
+        }
+
+        var prefix = remote.String("prefix", string.Empty).Trim('/');
+        var recipient = remote.OptionalString("recipient");
+        var encryptWritten = remote.Has("encrypt");
+        var encrypt = remote.Bool("encrypt", true);
+        if (encrypt && string.IsNullOrWhiteSpace(recipient))
+        {
+            remote.Error(encryptWritten ? "encrypt" : "recipient",
+                "backup.remote has no recipient: the dump holds the users' data and would leave this machine unencrypted",
+                "add recipient = \"age1...\" (the public key printed by age-keygen; keep the private key off the runner), or, to upload unencrypted on purpose, write encrypt = false");
+        }
+        else if (encrypt && recipient!.Contains("AGE-SECRET-KEY-", StringComparison.OrdinalIgnoreCase))
+        {
+            // Never echo it: it is the key that decrypts every backup.
+            remote.Error("recipient", "backup.remote.recipient holds an age PRIVATE key",
+                "put its public key there (age-keygen -y <key file> prints it), and treat the private key as leaked if this file was ever committed: make a new pair");
+        }
+        else if (encrypt && !IsRecipient(recipient!))
+        {
+            remote.Error("recipient", $"backup.remote.recipient '{recipient}' is not an age public key",
+                "give the 'Public key: age1...' line age-keygen prints (or an ssh-ed25519 / ssh-rsa public key)");
+        }
+
+        var keepDays = remote.Has("keep_days") ? (int?)remote.Integer("keep_days", 30, 1, 36_500) : null;
+        var settings = new RemoteBackupSettings(
+            endpoint.TrimEnd('/'),
+            bucket,
+            prefix.Length == 0 ? string.Empty : prefix + "/",
+            remote.String("region", "auto"),
+            encrypt ? recipient?.Trim() : null,
+            encrypt,
+            (int)remote.Integer("keep", localKeep, 1, 10_000),
+            keepDays,
+            remote.Bool("path_style", true),
+            remote.String("access_key_env", "AWS_ACCESS_KEY_ID"),
+            remote.String("secret_key_env", "AWS_SECRET_ACCESS_KEY"));
+        foreach (var (key, name) in new[] { ("access_key_env", settings.AccessKeyEnv), ("secret_key_env", settings.SecretKeyEnv) })
+        {
+            if (!SettingsLoader.IsEnvironmentName(name))
+            {
+                remote.Error(key, $"backup.remote.{key} '{name}' is not an environment variable name", "use e.g. AWS_ACCESS_KEY_ID");
+            }
+        }
+
+        remote.RejectUnknownKeys();
+        return settings;
+    }
+
+    private static bool IsBucketName(string bucket) =>
+        bucket.Length is >= 3 and <= 63 && bucket.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c is '-' or '.') &&
+        char.IsAsciiLetterOrDigit(bucket[0]) && char.IsAsciiLetterOrDigit(bucket[^1]);
+
+    private static bool IsRecipient(string recipient)
+    {
+        var text = recipient.Trim();
+        return (text.StartsWith("age1", StringComparison.Ordinal) && text.Length > 50 && text.All(char.IsAsciiLetterOrDigit))
+               || text.StartsWith("ssh-ed25519 ", StringComparison.Ordinal) || text.StartsWith("ssh-rsa ", StringComparison.Ordinal);
+    }
+}
