@@ -50,7 +50,7 @@ total = sum(r[1] for r in rows.values()) or 1.0
 print("| class | tests | seconds | share | failed |")
 print("| --- | ---: | ---: | ---: | ---: |")
 for name, (n, s, failed) in sorted(rows.items(), key=lambda kv: -kv[1][1]):
-    short = re.sub(r"^(Deploy|FlySim)\.Tests\.", "", name)
+    short = re.sub(r"^FlySim\.Tests\.", "FlySim: ", re.sub(r"^DeployBuild\.Tests\.", "", name))
     print(f"| {short} | {n} | {s:.1f} | {100 * s / total:.1f} % | {failed or ''} |")
 print(f"| **all** | {sum(r[0] for r in rows.values())} | {total:.1f} | 100 % | {sum(r[2] for r in rows.values()) or ''} |")
 PY
