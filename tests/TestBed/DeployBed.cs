@@ -163,19 +163,8 @@ public sealed class DeployBed : IAsyncDisposable
             throw new InvalidOperationException("baseline deploy failed: " + result);
         }
 
-        // flyctl's immediate strategy returns before the machines answer: wait until they do. Each
-        // `flyctl status` is a process; the public URL is watched first, over HTTP, and the
-        // platform asked once the app answers (its checks usually pass by then).
+        // flyctl's immediate strategy returns before the machines answer: wait until they do.
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        var appUrl = (string)(await Fly.JsonAsync("status", "--json", "-a", App))["AppURL"]!;
-        using (var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) })
-        {
-            while (DateTime.UtcNow < deadline && !await AnswersAsync(http, new Uri(new Uri(appUrl), "/health")))
-            {
-                await Task.Delay(100);
-            }
-        }
-
         while (true)
         {
             var machines = (await Fly.JsonAsync("status", "--json", "-a", App))["Machines"]!.AsArray();
@@ -191,19 +180,6 @@ public sealed class DeployBed : IAsyncDisposable
             }
 
             await Task.Delay(200);
-        }
-    }
-
-    private static async Task<bool> AnswersAsync(HttpClient http, Uri url)
-    {
-        try
-        {
-            using var response = await http.GetAsync(url);
-            return response.IsSuccessStatusCode;
-        }
-        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
-        {
-            return false;
         }
     }
 
