@@ -2,6 +2,7 @@ using FlySim.Tests.Harness;
 
 namespace FlySim.Tests;
 
+[Collection(TimingSensitive.Name)]
 public sealed class ConcurrencyTests
 {
     [Fact]

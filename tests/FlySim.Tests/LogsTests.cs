@@ -8,6 +8,7 @@ namespace FlySim.Tests;
 /// (printStream), internal/render/render.go (JSON), internal/render/logs.go (LogEntry),
 /// logs/entry.go (the keys) and logs/polling.go (Poll).
 /// </summary>
+[Collection(TimingSensitive.Name)]
 public sealed class LogsTests
 {
     private const string App = "logs-app";

@@ -3,6 +3,7 @@ using FlySim.Tests.Harness;
 
 namespace FlySim.Tests;
 
+[Collection(TimingSensitive.Name)]
 public sealed class StrategyTests
 {
     [Fact]

@@ -12,6 +12,7 @@ namespace DeployBuild.Tests.Deploys;
 /// The wait after flyctl deploy returns (flyctl's immediate strategy does not wait for machines or
 /// checks), against a scripted flyctl whose <c>status --json</c> answers change from call to call.
 /// </summary>
+[Collection(TimingSensitive.Name)]
 public sealed class ReleaseSettlerTests : IDisposable
 {
     private static readonly FlyRelease Release = new("r2", 2, false, "complete", "Release", "deploy", "registry.fly.io/app:v2", null, null);

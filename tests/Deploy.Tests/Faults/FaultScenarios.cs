@@ -112,13 +112,14 @@ public static class FaultScenarios
         Says = ["cold start: the first request woke a stopped machine", "was stopped by auto-stop: the forced request started it", "on every machine (2)", "The release is verified."],
     };
 
-    /// <summary>Which of the matrix's three test classes runs a scenario.</summary>
-    public static string Group(FaultScenario scenario) => scenario.Name.Split(':', ' ')[0] switch
-    {
-        "validate" or "config" => "validate",
-        "release" or "verify" or "good" => "deploy",
-        _ => "state",
-    };
+    /// <summary>How many test classes share the matrix (FaultMatrixPart1Tests...).</summary>
+    public const int Parts = 8;
+
+    /// <summary>
+    /// The scenarios of one of the matrix's test classes: every <see cref="Parts"/>th one, so that
+    /// the long scenarios (rollbacks that wait out a deadline, killed runs) are spread over the parts.
+    /// </summary>
+    public static TheoryData<FaultScenario> Part(int part) => [.. All.Where((_, index) => index % Parts == part - 1)];
 
     private static string Replaced(string text, string old, string replacement) =>
         text.Contains(old, StringComparison.Ordinal) ? text.Replace(old, replacement, StringComparison.Ordinal) : throw new InvalidOperationException($"'{old}' is not in the file");

@@ -11,6 +11,7 @@ namespace DeployBuild.Tests.Fly;
 /// Reading <c>flyctl logs --json</c>: flyctl prints each entry with render.JSON, indented over many
 /// lines (internal/render/render.go), so the reader takes a stream of JSON values, not lines.
 /// </summary>
+[Collection(TimingSensitive.Name)]
 public sealed class FlyLogStreamTests
 {
     // Exactly what flyctl prints for one entry: Go's encoder, four-space indent, entry.go's keys.

@@ -1,8 +1,10 @@
+using DeployBuild.Tests.Support;
 using DeployBuild.Health;
 using DeployBuild.Settings;
 
 namespace DeployBuild.Tests.Health;
 
+[Collection(TimingSensitive.Name)]
 public sealed class EndpointCheckerTests : LoopbackServerTests
 {
     private Task<IReadOnlyList<EndpointResult>> CheckAsync(params EndpointCheck[] checks) =>

@@ -1,9 +1,11 @@
+using DeployBuild.Tests.Support;
 using System.Globalization;
 using System.Text.RegularExpressions;
 using DeployBuild.Health;
 
 namespace DeployBuild.Tests.Health;
 
+[Collection(TimingSensitive.Name)]
 public sealed class HealthPollerTests : LoopbackServerTests
 {
     // Generous: a test that hangs fails here instead of blocking the run; never a timing assertion.

@@ -1,7 +1,9 @@
+using DeployBuild.Tests.Support;
 using DeployBuild.Health;
 
 namespace DeployBuild.Tests.Health;
 
+[Collection(TimingSensitive.Name)]
 public sealed class LatencyStatsTests
 {
     [Fact]
@@ -55,6 +57,7 @@ public sealed class LatencyStatsTests
     }
 }
 
+[Collection(TimingSensitive.Name)]
 public sealed class LatencySamplerTests : LoopbackServerTests
 {
     [Fact]

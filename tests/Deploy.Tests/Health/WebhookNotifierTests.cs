@@ -1,8 +1,10 @@
+using DeployBuild.Tests.Support;
 using System.Text.Json;
 using DeployBuild.Health;
 
 namespace DeployBuild.Tests.Health;
 
+[Collection(TimingSensitive.Name)]
 public sealed class WebhookNotifierTests : LoopbackServerTests
 {
     private const string HookPath = "/services/T0A1B2C3D/B9Z8Y7X6W/q4Lw9sEcReTtOkEn42xYz";

@@ -2,6 +2,7 @@ using DeployBuild.Tests.Support;
 
 namespace DeployBuild.Tests.Host;
 
+[Collection(TimingSensitive.Name)]
 public sealed class CakeHostTests
 {
     [Fact]

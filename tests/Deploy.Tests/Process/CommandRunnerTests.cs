@@ -4,6 +4,7 @@ using DeployBuild.Tests.Support;
 
 namespace DeployBuild.Tests.Process;
 
+[Collection(TimingSensitive.Name)]
 public sealed class CommandRunnerTests
 {
     private const string Secret = "pa55-w0rd-xyz";

@@ -8,6 +8,7 @@ using DeployBuild.Verification;
 namespace DeployBuild.Tests.Verify;
 
 /// <summary>The client of Fly's Prometheus API, and the memory figures the build takes from it, against a scripted server.</summary>
+[Collection(TimingSensitive.Name)]
 public sealed class FlyMetricsClientTests : LoopbackServerTests
 {
     private const string Org = "/prometheus/personal";
