@@ -1,10 +1,12 @@
 using System.Text.RegularExpressions;
 using Cake.Core.Diagnostics;
 using DeployBuild.Process;
+using DeployBuild.Tests.Support;
 
 namespace DeployBuild.Tests.Process;
 
 /// <summary>A wait's progress: live on a terminal, timestamped lines in a log, never both.</summary>
+[Collection(TimingSensitive.Name)]
 public sealed class ProgressTickerTests
 {
     [Theory]
