@@ -19,7 +19,17 @@ public sealed class BackupFigure : IFigure
     /// <summary>The build's Backup task at least this fraction of bare pg_dump's throughput.</summary>
     public const double Goal = 1.0;
 
+    /// <summary>The Backup task with its encrypted, confirmed remote copy: at most this multiple of bare pg_dump's time.</summary>
+    public const double RemoteGoal = 1.3;
+
     private const string Step = "Backup";
+
+    private enum Variant
+    {
+        Shipped,
+        PgDumpLevel,
+        Remote,
+    }
 
     /// <summary>The lines BackupService logs before the dump, after the dump's read-back, list, revision and checksum, and after the verification.</summary>
     private static readonly string[] Marks = ["Backing up ", "Dumped ", "Backup verified"];
@@ -33,51 +43,76 @@ public sealed class BackupFigure : IFigure
         var database = await context.LargeDatabaseAsync(cancellationToken);
         var file = Path.Combine(context.TempDirectory, "baseline.dump");
 
-        context.Log("backup: creating a DeployBed whose DATABASE_URL is the large database");
+        context.Log("backup: creating a DeployBed whose DATABASE_URL is the large database, and a local S3-compatible store");
         await using var bed = await DeployBed.CreateAsync(migrated: false, createApp: false);
-        bed.Secrets["DATABASE_URL"] = database.Database.Url;
-        var command = BedBuild.Command(bed, "--target=Backup", "--exclusive") with { Timeout = TimeSpan.FromMinutes(15) };
-        var shipped = bed.DeployToml;
-        var level6 = Path.Combine(bed.Root, "deploy-compression-6.toml");
-        File.WriteAllText(level6, File.ReadAllText(shipped) + "\n[backup]\ncompression = 6\n");
-        var original = File.ReadAllText(shipped);
-
-        async Task<BuildBackup> BuildAsync(bool pgDumpLevel)
+        var store = new S3Server();
+        await store.InitializeAsync();
+        try
         {
-            File.WriteAllText(shipped, pgDumpLevel ? File.ReadAllText(level6) : original);
+            bed.Secrets["DATABASE_URL"] = database.Database.Url;
+            bed.Environment["AWS_ACCESS_KEY_ID"] = store.AccessKeyId;
+            bed.Environment["AWS_SECRET_ACCESS_KEY"] = store.SecretAccessKey;
+            return await MeasureAsync(context, database, bed, store, file, cancellationToken);
+        }
+        finally
+        {
+            await store.DisposeAsync();
+        }
+    }
+
+    private async Task<FigureReport> MeasureAsync(BenchContext context, LargeDatabase database, DeployBed bed, S3Server store, string file, CancellationToken cancellationToken)
+    {
+        var command = BedBuild.Command(bed, "--target=Backup", "--exclusive") with { Timeout = TimeSpan.FromMinutes(15) };
+        var original = File.ReadAllText(bed.DeployToml);
+        var variants = new Dictionary<Variant, string>
+        {
+            [Variant.Shipped] = original,
+            [Variant.PgDumpLevel] = original + "\n[backup]\ncompression = 6\n",
+            [Variant.Remote] = original + store.RemoteToml("bench"),
+        };
+
+        async Task<BuildBackup> BuildAsync(Variant variant)
+        {
+            File.WriteAllText(bed.DeployToml, variants[variant]);
             try
             {
                 return await RunBuildAsync(context, bed, command, cancellationToken);
             }
             finally
             {
-                File.WriteAllText(shipped, original);
+                File.WriteAllText(bed.DeployToml, original);
             }
         }
 
         context.Log("backup: warm-up pg_dump, then warm-up builds");
         await database.DumpAsync(file, cancellationToken);
-        await BuildAsync(pgDumpLevel: false);
-        await BuildAsync(pgDumpLevel: true);
+        foreach (var variant in variants.Keys)
+        {
+            await BuildAsync(variant);
+        }
 
         var baseline = new List<double>();
         var dumpBytes = new List<double>();
         var builds = new List<BuildBackup>();
         var level6Builds = new List<BuildBackup>();
+        var remoteBuilds = new List<BuildBackup>();
         for (var i = 1; i <= context.Runs; i++)
         {
             cancellationToken.ThrowIfCancellationRequested();
             var (elapsed, bytes) = await database.DumpAsync(file, cancellationToken);
             baseline.Add(elapsed.TotalSeconds);
             dumpBytes.Add(bytes);
-            var build = await BuildAsync(pgDumpLevel: false);
+            var build = await BuildAsync(Variant.Shipped);
             builds.Add(build);
-            var same = await BuildAsync(pgDumpLevel: true);
+            var same = await BuildAsync(Variant.PgDumpLevel);
             level6Builds.Add(same);
+            var remote = await BuildAsync(Variant.Remote);
+            remoteBuilds.Add(remote);
             context.Log($"backup: run {i}/{context.Runs}: pg_dump {Format.Seconds(elapsed.TotalSeconds)} ({Format.MegabytesPerSecond(database.SizeBytes / elapsed.TotalSeconds)}); " +
                         $"build: Backup task {Format.Seconds(build.Task)} ({Format.MegabytesPerSecond(database.SizeBytes / build.Task)}), " +
                         $"dump {Format.Seconds(build.Dump)}, verify {Format.Seconds(build.Verify)}, whole process {Format.Seconds(build.Process)}; " +
-                        $"at compression 6: task {Format.Seconds(same.Task)}, dump {Format.Seconds(same.Dump)}, verify {Format.Seconds(same.Verify)}");
+                        $"at compression 6: task {Format.Seconds(same.Task)}, dump {Format.Seconds(same.Dump)}, verify {Format.Seconds(same.Verify)}; " +
+                        $"with the remote copy: task {Format.Seconds(remote.Task)}");
         }
 
         var pgDump = Summary.Of(baseline);
@@ -115,6 +150,9 @@ public sealed class BackupFigure : IFigure
         table.Row(["whole `./build.sh` process (the task plus start-up, settings, lock, journal, report)", .. Format.Cells(Summary.Of(builds.Select(b => b.Process)), Format.Seconds),
             Rate(Summary.Of(builds.Select(b => b.Process))), Ratio(Summary.Of(builds.Select(b => b.Process)))]);
         Rows("the Backup task at `compression = 6`, pg_dump's default level", level6Builds, 6);
+        var remoteTask = Summary.Of(remoteBuilds.Select(b => b.Task));
+        table.Row(["the Backup task as shipped with `[backup.remote]`: the dump encrypted with age, uploaded to a local s3rver, read back whole and matched (size, SHA-256)",
+            .. Format.Cells(remoteTask, Format.Seconds), Rate(remoteTask), Ratio(remoteTask)]);
         report.Add(table);
 
         // Interleaved runs: each build run against the pg_dump run just before it, so a change in load hits both.
@@ -124,6 +162,11 @@ public sealed class BackupFigure : IFigure
             $"{Format.Ratio(ratios.Median)} as shipped (median of the interleaved pairs' ratios; min {Format.Ratio(ratios.Min)}, max {Format.Ratio(ratios.Max)}); " +
             $"{Format.Ratio(level6Ratios.Median)} at pg_dump's compression level (min {Format.Ratio(level6Ratios.Min)}, max {Format.Ratio(level6Ratios.Max)})",
             ratios.Median >= Goal));
+
+        var remoteTimes = Summary.Of(baseline.Zip(remoteBuilds, (b, build) => build.Task / b));
+        report.Goals.Add(new Goal($"the Backup task with the encrypted remote copy, confirmed, at most {Format.Number(RemoteGoal)}x bare pg_dump's time",
+            $"{Format.Ratio(remoteTimes.Median)} (median of the interleaved pairs; min {Format.Ratio(remoteTimes.Min)}, max {Format.Ratio(remoteTimes.Max)})",
+            remoteTimes.Median <= RemoteGoal));
 
         report.Notes.Add("The build dumps at zlib level " + shippedLevel + " by default (`backup.compression`), pg_dump at its own default (6): " +
                          $"the archive is {Format.Ratio(Summary.Of(builds.Select(b => (double)b.DumpBytes)).Median / Summary.Of(dumpBytes).Median)} the size of pg_dump's. " +

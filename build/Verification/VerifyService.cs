@@ -216,8 +216,21 @@ public sealed class VerifyService(DeploySettings settings, FlyCli fly, Func<stri
         }
 
         var routes = Routes(targets);
-        var polls = await Task.WhenAll(routes.Select(route => HealthPoller.WaitHealthyAsync(route.Http, baseUrl, settings.Verify.HealthPaths, HealthPollOptions.From(settings.Verify),
-            line => log.Information("{0}", $"  waiting: {Prefixed(route.Label, line)}"), cancellationToken)));
+        // The wait up to the deadline shows its progress (live on a terminal, a line every few seconds in CI).
+        var answered = new int[1];
+        HealthPollResult[] polls;
+        await using (ProgressTicker.Start(log, "health checks", () =>
+            $"{Volatile.Read(ref answered[0])} of {routes.Count} {(routes.Count == 1 ? "route" : "machines")} done, {Durations.Human(DateTime.UtcNow - started)} of the {Durations.Human(settings.Verify.Deadline)} deadline"))
+        {
+            polls = await Task.WhenAll(routes.Select(async route =>
+            {
+                var poll = await HealthPoller.WaitHealthyAsync(route.Http, baseUrl, settings.Verify.HealthPaths, HealthPollOptions.From(settings.Verify),
+                    line => log.Information("{0}", $"  waiting: {Prefixed(route.Label, line)}"), cancellationToken);
+                Interlocked.Increment(ref answered[0]);
+                return poll;
+            }));
+        }
+
         var unhealthy = new List<string>();
         for (var i = 0; i < routes.Count; i++)
         {

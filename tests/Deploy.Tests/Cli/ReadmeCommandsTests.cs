@@ -27,6 +27,7 @@ public sealed partial class ReadmeCommandsTests(ITestOutputHelper output)
         (new(@"^dotnet test Deploy\.slnx$"), "the test suite this test belongs to"),
         (new(@"^\.\\build\.ps1"), "Windows paths (build.ps1 itself runs here, as 'dotnet pwsh ./build.ps1')"),
         (new(@"^bench/run\.sh"), "the benchmarks (about 12 minutes)"),
+        (new(@"^bench/test-times\.sh"), "runs the whole test suite, this test included, to time it"),
         (new(@"^tests/check-leftovers\.sh$"), "checks what the whole suite left behind: .ci/run runs it after the tests"),
         (new(@"^\.ci/run$"), "runs this suite"),
         (new(@"<|\[|\.\.\.|…"), "a synopsis with placeholders, not a command"),

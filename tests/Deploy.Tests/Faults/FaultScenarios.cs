@@ -165,6 +165,8 @@ public static class FaultScenarios
         var result = await bed.BuildAsync("--target=Deploy", "--force");
 
         Assert.Contains($"machine {bad} (cdg): /api/v1/health reports the database unreachable", result.Output);
+        // The wait up to the health deadline says where it is, a timestamped line every few seconds in a log.
+        Assert.Matches(@"\[\d\d:\d\d:\d\d\] health checks: 2 of 3 machines done, .* of the 30 s deadline", result.Output);
         Assert.Contains($"machine {bad} (cdg)", BackupTests.OpenJournal(bed).Output("Verify", "check.Health"));
         foreach (var good in ids.Take(2))
         {

@@ -10,7 +10,7 @@ namespace DeployBuild.Tests.Database.Remote;
 /// [backup.remote] against a real S3-compatible server (s3rver) and the real age: the copy is
 /// encrypted before it leaves, read back before Migrate, listed, and restored from the store.
 /// </summary>
-public sealed class RemoteBackupTests(S3Server s3) : IClassFixture<S3Server>
+public sealed class RemoteBackupTests(S3ServerFixture s3) : IClassFixture<S3ServerFixture>
 {
     private static string NewPrefix(string root = "t") => $"{root}/{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4))}";
 

@@ -2,16 +2,15 @@ using System.Diagnostics;
 using System.Security.Cryptography;
 using Amazon.Runtime;
 using Amazon.S3;
-using DeployBuild.TestBed;
-
-namespace DeployBuild.Tests.Database.Remote;
+namespace DeployBuild.TestBed;
 
 /// <summary>
 /// One real S3-compatible server (npm s3rver, tests/tools/s3-server.js) on a loopback port for a
 /// test class, with a key pair and two age key pairs generated here, never stored in the repo.
 /// Each test uses its own key prefix; prefixes under corrupt/ and cut/ get the server's faults.
+/// The tests' class fixture and the bench's remote-backup figure both start one.
 /// </summary>
-public sealed class S3Server : IAsyncLifetime
+public class S3Server
 {
     public const string Bucket = "deploy-backups";
 
@@ -172,7 +171,11 @@ public sealed class S3Server : IAsyncLifetime
     private static async Task<string> KeygenAsync(string file)
     {
         var result = await ProcessRunner.RunAsync("age-keygen", ["-o", file], Path.GetDirectoryName(file)!);
-        Assert.True(result.ExitCode == 0, $"age-keygen (apt-get install age, or ./prerequisites.sh): {result}");
+        if (result.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"age-keygen failed (apt-get install age, or ./prerequisites.sh): {result}");
+        }
+
         return File.ReadAllLines(file).First(l => l.StartsWith("# public key: ", StringComparison.Ordinal))["# public key: ".Length..];
     }
 }
