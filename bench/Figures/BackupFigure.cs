@@ -31,8 +31,8 @@ public sealed class BackupFigure : IFigure
         Remote,
     }
 
-    /// <summary>The lines BackupService logs before the dump, after the dump's read-back, list, revision and checksum, and after the verification.</summary>
-    private static readonly string[] Marks = ["Backing up ", "Dumped ", "Backup verified"];
+    /// <summary>The lines BackupService logs before the dump and after the verification.</summary>
+    private static readonly string[] Marks = ["Backing up ", "Backup verified"];
 
     public string Name => "backup";
 
@@ -180,7 +180,7 @@ public sealed class BackupFigure : IFigure
     private static async Task<BuildBackup> RunBuildAsync(BenchContext context, DeployBed bed, Command command, CancellationToken cancellationToken)
     {
         // When the build said what it was doing (build/Database/BackupService.cs logs a line before the
-        // dump, after the dump and checksum, after the verification): splits the rest of the task.
+        // dump and one after the verification): splits the rest of the task.
         var marks = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
         var watched = command with
         {
@@ -214,9 +214,9 @@ public sealed class BackupFigure : IFigure
         Parts? parts = null;
         lock (marks)
         {
-            if (marks.TryGetValue(Marks[0], out var backingUp) && marks.TryGetValue(Marks[1], out var dumped) && marks.TryGetValue(Marks[2], out var verified))
+            if (marks.TryGetValue(Marks[0], out var backingUp) && marks.TryGetValue(Marks[1], out var verified))
             {
-                parts = new Parts((backingUp - started).TotalSeconds, (dumped - backingUp).TotalSeconds - dump, (finished - verified).TotalSeconds);
+                parts = new Parts((backingUp - started).TotalSeconds, (finished - verified).TotalSeconds);
             }
         }
 
@@ -235,5 +235,5 @@ public sealed class BackupFigure : IFigure
     private sealed record BuildBackup(double Task, double Dump, double Verify, double Process, long DumpBytes, long DatabaseBytes, int Compression, Parts? Parts);
 
     /// <summary>The task outside pg_dump and the verification, from the arrival of the build's log lines (a few ms late at most).</summary>
-    private sealed record Parts(double BeforeDump, double AfterDump, double AfterVerify);
+    private sealed record Parts(double BeforeDump, double AfterVerify);
 }

@@ -34,15 +34,6 @@ public sealed class PgTools(CommandRunner runner)
             DisplayName = "pg_restore --list",
         }, cancellationToken);
 
-    /// <summary>Decodes every block of the archive (the whole file) into nothing: proves it restores.</summary>
-    public Task<CommandResult> ReadWholeAsync(string file, TimeSpan timeout, CancellationToken cancellationToken) =>
-        runner.RunAsync(new Command(Locate("pg_restore"), [NullDevice, file])
-        {
-            Stream = false,
-            Timeout = timeout,
-            DisplayName = "pg_restore (read back)",
-        }, cancellationToken);
-
     /// <summary>
     /// Decodes every block of an archive fed on stdin into nothing, as <paramref name="source"/> writes it:
     /// with <see cref="GrowingFile"/>, the read-back of a dump runs while pg_dump is still writing it.
