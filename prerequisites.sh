@@ -2,7 +2,8 @@
 # Installs (as root on Debian/Ubuntu) or lists (otherwise) what the build, its tests and the
 # demo need besides the .NET SDK: PostgreSQL, the backend's Python packages from the distribution
 # (FastAPI, SQLAlchemy, Alembic, uvicorn, psycopg2, pytest, httpx), git, Node.js with npm, age
-# (encrypts the remote copy of backups), and
+# (encrypts the remote copy of backups), a C toolchain (gcc: links the flyctl simulator compiled
+# ahead of time for the tests), and
 # the dotnet tools of .config/dotnet-tools.json (pwsh). Safe to run again.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
@@ -12,6 +13,7 @@ apt_packages=(
   python3 python3-fastapi python3-uvicorn python3-sqlalchemy python3-alembic
   python3-psycopg2 python3-pytest python3-httpx
   git nodejs npm shellcheck age
+  gcc libc6-dev zlib1g-dev
 )
 
 missing=()

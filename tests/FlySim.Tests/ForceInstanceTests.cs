@@ -60,7 +60,7 @@ public sealed class ForceInstanceTests
         await socket.ConnectAsync(IPAddress.Loopback, new Uri(url).Port);
         var stream = socket.GetStream();
         await stream.WriteAsync(Encoding.ASCII.GetBytes("GET /version HTTP/1.1\r\nHost: x\r\n\r\n"));
-        Assert.StartsWith("HTTP/1.", await ReadSomeAsync(stream));
+        Assert.StartsWith("HTTP/1.", await ReadResponseAsync(stream));
         await stream.WriteAsync(Encoding.ASCII.GetBytes($"GET /env HTTP/1.1\r\nHost: x\r\nFly-Force-Instance-Id: {ids[2]}\r\n\r\n"));
         Assert.Equal(string.Empty, await ReadSomeAsync(stream));
     }
@@ -157,6 +157,40 @@ public sealed class ForceInstanceTests
     }
 
     /// <summary>What the server sends within a second: empty when it closed the connection.</summary>
+    /// <summary>
+    /// One whole response (head, then Content-Length bytes of body): the server may send them in
+    /// separate segments, and a body left unread would be taken for an answer to the next request.
+    /// </summary>
+    private static async Task<string> ReadResponseAsync(NetworkStream stream)
+    {
+        var text = new StringBuilder();
+        while (true)
+        {
+            var some = await ReadSomeAsync(stream);
+            if (some.Length == 0)
+            {
+                return text.ToString();
+            }
+
+            text.Append(some);
+            var all = text.ToString();
+            var end = all.IndexOf("\r\n\r\n", StringComparison.Ordinal);
+            if (end < 0)
+            {
+                continue;
+            }
+
+            var length = all[..end].Split("\r\n")
+                .Where(line => line.StartsWith("Content-Length:", StringComparison.OrdinalIgnoreCase))
+                .Select(line => int.Parse(line["Content-Length:".Length..].Trim(), System.Globalization.CultureInfo.InvariantCulture))
+                .FirstOrDefault();
+            if (all.Length - end - 4 >= length)
+            {
+                return all;
+            }
+        }
+    }
+
     private static async Task<string> ReadSomeAsync(NetworkStream stream)
     {
         var buffer = new byte[4096];

@@ -28,7 +28,7 @@ internal static class ConfigDefinition
 
     public static JsonObject FromFile(string path, string app)
     {
-        var root = TomlSerializer.Deserialize<TomlTable>(File.ReadAllText(path)) ?? new TomlTable();
+        var root = TomlSerializer.Deserialize(File.ReadAllText(path), TomlContext.Default.TomlTable) ?? new TomlTable();
         return FromToml(root, app);
     }
 

@@ -66,7 +66,7 @@ internal static class FlyToml
         TomlTable root;
         try
         {
-            root = TomlSerializer.Deserialize<TomlTable>(text) ?? new TomlTable();
+            root = TomlSerializer.Deserialize(text, TomlContext.Default.TomlTable) ?? new TomlTable();
         }
         catch (TomlException ex)
         {

@@ -79,7 +79,7 @@ internal static class Shapes
         var checks = new JsonArray();
         foreach (var check in machine.Checks)
         {
-            checks.Add(new JsonObject
+            checks.Add((JsonNode)new JsonObject
             {
                 ["name"] = check.Name,
                 ["status"] = state == "started" ? check.Status : "critical",
@@ -163,7 +163,7 @@ internal static class Shapes
 
         return
         [
-            new JsonObject
+            (JsonNode)new JsonObject
             {
                 ["protocol"] = "tcp",
                 ["internal_port"] = port,
@@ -188,7 +188,7 @@ internal static class Shapes
         var events = new JsonArray();
         if (machine.ExitedAt is { } exitedAt && machine.UpdatedAt > exitedAt.AddMilliseconds(1))
         {
-            events.Add(new JsonObject
+            events.Add((JsonNode)new JsonObject
             {
                 ["type"] = "update",
                 ["status"] = machine.State,
@@ -210,7 +210,7 @@ internal static class Shapes
                 exit["requested_stop"] = true;
             }
 
-            events.Add(new JsonObject
+            events.Add((JsonNode)new JsonObject
             {
                 ["type"] = "exit",
                 ["status"] = "stopped",

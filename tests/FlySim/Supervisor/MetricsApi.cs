@@ -223,7 +223,7 @@ internal sealed class MetricsApi : IDisposable
                 metric[key] = value;
             }
 
-            result.Add(new JsonObject
+            result.Add((JsonNode)new JsonObject
             {
                 ["metric"] = metric,
                 ["value"] = new JsonArray(now, sample.Value.ToString("R", CultureInfo.InvariantCulture)),

@@ -92,7 +92,9 @@ internal sealed class SupervisorClient
         info.ArgumentList.Add(host);
         if (Path.GetFileNameWithoutExtension(host) == "dotnet")
         {
-            info.ArgumentList.Add(typeof(SupervisorClient).Assembly.Location);
+            // Run through the dotnet host: the simulator's assembly sits beside the host's runtime config.
+            // (Compiled ahead of time, the host is the simulator itself and takes no assembly.)
+            info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "FlySim.dll"));
         }
 
         info.ArgumentList.Add("sim");
