@@ -156,7 +156,6 @@ public sealed class ForceInstanceTests
         }
     }
 
-    /// <summary>What the server sends within a second: empty when it closed the connection.</summary>
     /// <summary>
     /// One whole response (head, then Content-Length bytes of body): the server may send them in
     /// separate segments, and a body left unread would be taken for an answer to the next request.
@@ -191,6 +190,7 @@ public sealed class ForceInstanceTests
         }
     }
 
+    /// <summary>What the server sends within a second: empty when it closed the connection.</summary>
     private static async Task<string> ReadSomeAsync(NetworkStream stream)
     {
         var buffer = new byte[4096];
