@@ -40,7 +40,7 @@ public static class RemoteBackupSettingsReader
             // The reviewed config says "in clear" and the environment says "encrypted to this key":
             // either guess would be wrong on the day it matters, so a person decides.
             remote.Error("encrypt", $"backup.remote.encrypt = false, but ${RemoteBackupSettings.RecipientEnvironmentVariable} names a recipient to encrypt to",
-                $"to encrypt, delete encrypt = false from deploy.toml; to upload unencrypted on purpose, unset ${RemoteBackupSettings.RecipientEnvironmentVariable} (on GitHub Actions, the variable deploy.yml passes as it)");
+                $"to encrypt, delete encrypt = false from deploy.toml; to upload unencrypted on purpose, unset ${RemoteBackupSettings.RecipientEnvironmentVariable} (on GitHub Actions, the repository variable BACKUP_AGE_RECIPIENT that deploy.yml passes as it)");
         }
         else if (encrypt && string.IsNullOrWhiteSpace(recipient))
         {
@@ -54,7 +54,7 @@ public static class RemoteBackupSettingsReader
             remote.Error("recipient", $"{source} holds an age PRIVATE key",
                 fromEnvironment is null
                     ? "put its public key there (age-keygen -y <key file> prints it), and treat the private key as leaked if this file was ever committed: make a new pair"
-                    : "set the variable to its public key (age-keygen -y <key file> prints it), and treat the private key as leaked (a GitHub Actions variable is not a secret: it is shown in settings and logs): make a new pair");
+                    : "set the variable to its public key (age-keygen -y <key file> prints it), and treat the private key as leaked (the environment is no place for it: a GitHub Actions variable, for one, is shown in its settings and in logs): make a new pair");
         }
         else if (encrypt && !IsRecipient(recipient!))
         {
