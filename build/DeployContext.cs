@@ -28,7 +28,7 @@ public sealed class DeployContext : FrostingContext
         Options = DeployArguments.Parse(context.Arguments, WorkingDirectory);
         Commands = new CommandRunner(context.Log, masker);
         _settings = new Lazy<DeploySettings>(() =>
-            SettingsLoader.Load(Options.ConfigDirectory, WorkingDirectory, Options.Backend));
+            SettingsLoader.Load(Options.ConfigDirectory, WorkingDirectory, Options.Backend, System.Environment.GetEnvironmentVariable));
         _fly = new Lazy<FlyCli>(() => new FlyCli(Commands, FlyctlLocator.Resolve(Options.Flyctl, System.Environment.GetEnvironmentVariable), Settings.App));
         _npm = new Lazy<NpmTools>(() => new NpmTools(this, NpmTools.Locate()));
         GitHubActions = Reporting.GitHubActionsReporter.Detect(context);

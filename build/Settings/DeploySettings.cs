@@ -63,7 +63,14 @@ public sealed record RemoteBackupSettings(
     int? KeepDays,
     bool PathStyle,
     string AccessKeyEnv,
-    string SecretKeyEnv);
+    string SecretKeyEnv)
+{
+    /// <summary>Gives the recipient instead of <c>backup.remote.recipient</c> when set and not empty (e.g. from a GitHub Actions variable).</summary>
+    public const string RecipientEnvironmentVariable = "DEPLOY_BACKUP_RECIPIENT";
+
+    /// <summary>Where <see cref="Recipient"/> was read, for logs and the plan: <c>$DEPLOY_BACKUP_RECIPIENT</c> or a deploy.toml position; null when not encrypting.</summary>
+    public string? RecipientOrigin { get; init; }
+}
 
 public sealed record MigrationSettings(string Command, TimeSpan Timeout, IReadOnlyList<string> BlockingRules);
 

@@ -10,7 +10,8 @@ public static class SettingsLoader
     /// <param name="configDirectory">Folder of deploy.toml (absolute).</param>
     /// <param name="displayRoot">Paths in messages are shown relative to this folder.</param>
     /// <param name="backendOverride">--backend, relative to <paramref name="displayRoot"/>.</param>
-    public static DeploySettings Load(string configDirectory, string displayRoot, string? backendOverride)
+    /// <param name="environment">The variables that override deploy.toml (the backup's recipient); null: none.</param>
+    public static DeploySettings Load(string configDirectory, string displayRoot, string? backendOverride, Func<string, string?>? environment = null)
     {
         if (!Directory.Exists(configDirectory))
         {
@@ -75,7 +76,7 @@ public static class SettingsLoader
             keep,
             (int)backup.Integer("compression", BackupSettings.DefaultCompression, 0, 9))
         {
-            Remote = backup.Has("remote") ? RemoteBackupSettingsReader.Read(backup.Section("remote"), keep) : null,
+            Remote = backup.Has("remote") ? RemoteBackupSettingsReader.Read(backup.Section("remote"), keep, environment) : null,
         };
         backup.RejectUnknownKeys();
 

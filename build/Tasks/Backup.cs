@@ -97,7 +97,7 @@ public sealed class Backup : DeployStep, IChangesProduction, IPlannedTask<Deploy
         {
             var key = $"s3://{remote.Bucket}/{remote.Prefix}{s.App}-<utc time>-<revision>.dump{(remote.Encrypt ? ".age" : string.Empty)}";
             yield return remote.Encrypt
-                ? $"age --encrypt --recipient {remote.Recipient} <dump>; upload to {key} at {remote.Endpoint} (keys from ${remote.AccessKeyEnv}, ${remote.SecretKeyEnv})"
+                ? $"age --encrypt --recipient {remote.Recipient} <dump>   (recipient from {remote.RecipientOrigin}); upload to {key} at {remote.Endpoint} (keys from ${remote.AccessKeyEnv}, ${remote.SecretKeyEnv})"
                 : $"upload the dump UNENCRYPTED (backup.remote.encrypt = false) to {key} at {remote.Endpoint}";
             yield return $"read the object back: size and SHA-256 must match before Migrate; write {S3BackupStore.ChecksumSuffix} beside it; keep the last {remote.Keep} remote backups{(remote.KeepDays is { } d ? $", none older than {d} days" : string.Empty)}";
         }

@@ -36,7 +36,7 @@ public sealed class AgeTool(CommandRunner runner)
             File.Delete(output);
             throw new RemoteStoreException(
                 $"The identity {identityFile} cannot decrypt this backup (age: no identity matched any of the recipients). " +
-                "Give the private key whose public key is backup.remote.recipient in deploy.toml, with --age-identity=<file> or $" + IdentityEnvironmentVariable + ". Nothing was restored.", ex);
+                "Give the private key whose public key was the recipient when it was taken (backup.remote.recipient in deploy.toml, or $" + Settings.RemoteBackupSettings.RecipientEnvironmentVariable + "), with --age-identity=<file> or $" + IdentityEnvironmentVariable + ". Nothing was restored.", ex);
         }
         catch (CommandFailedException ex)
         {

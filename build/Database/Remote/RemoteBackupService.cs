@@ -38,7 +38,7 @@ public sealed class RemoteBackupService(CommandRunner runner, ICakeLog log, Time
         if (!settings.Encrypt)
         {
             log.Warning("backup.remote.encrypt = false: the dump of {0} goes to s3://{1}/{2} UNENCRYPTED. Anyone who can read that bucket can read the users' data. " +
-                        "Set backup.remote.recipient to an age public key to encrypt it.", app, settings.Bucket, settings.Prefix);
+                        "To encrypt it, delete encrypt = false and set backup.remote.recipient (or $" + RemoteBackupSettings.RecipientEnvironmentVariable + ") to an age public key.", app, settings.Bucket, settings.Prefix);
         }
 
         var watch = Stopwatch.StartNew();
@@ -52,7 +52,7 @@ public sealed class RemoteBackupService(CommandRunner runner, ICakeLog log, Time
         {
             if (encrypted is not null)
             {
-                log.Information("Encrypting {0} with age to {1}...", Path.GetFileName(dump), settings.Recipient);
+                log.Information("Encrypting {0} with age to {1} (recipient from {2})...", Path.GetFileName(dump), settings.Recipient, settings.RecipientOrigin);
                 await new AgeTool(runner).EncryptAsync(settings.Recipient!, dump, encrypted, cancellationToken);
                 upload = encrypted;
             }

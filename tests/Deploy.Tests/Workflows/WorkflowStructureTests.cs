@@ -143,6 +143,23 @@ public sealed partial class WorkflowStructureTests
     [Theory]
     [InlineData(Deploy)]
     [InlineData(Validate)]
+    public async Task Every_build_step_gets_the_backup_recipient_from_a_variable_not_a_secret(string file)
+    {
+        // Every target loads [backup.remote], so every job that runs the build needs the same recipient.
+        var workflow = await LoadAsync(file);
+        var builds = workflow["jobs"]!.AsObject()
+            .SelectMany(job => Steps(workflow, job.Key).Select(step => (Job: job.Key, Step: step)))
+            .Where(s => ((string?)s.Step["run"])?.Contains("./build.sh ", StringComparison.Ordinal) == true)
+            .ToList();
+
+        Assert.NotEmpty(builds);
+        Assert.All(builds, s => Assert.Equal("${{ vars.BACKUP_AGE_RECIPIENT }}",
+            EnvironmentOf(workflow, s.Job, s.Step).GetValueOrDefault(RemoteBackupSettings.RecipientEnvironmentVariable)));
+    }
+
+    [Theory]
+    [InlineData(Deploy)]
+    [InlineData(Validate)]
     public async Task No_script_prints_a_secret_or_pastes_an_expression_an_outsider_controls(string file)
     {
         var workflow = await LoadAsync(file);

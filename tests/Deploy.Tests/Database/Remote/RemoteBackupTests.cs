@@ -89,12 +89,23 @@ public sealed class RemoteBackupTests(S3ServerFixture s3) : IClassFixture<S3Serv
     {
         await using var bed = await DeployBed.CreateAsync();
         var prefix = NewPrefix();
-        bed.EditDeployToml(t => t + s3.RemoteToml(prefix));
+        // The recipient only in the environment, as deploy.yml passes it from a GitHub Actions variable.
+        bed.EditDeployToml(t => t + s3.RemoteToml(prefix, recipient: false));
         s3.Credentials(bed);
+        bed.Environment["DEPLOY_BACKUP_RECIPIENT"] = s3.Recipient;
+        var plan = await bed.BuildAsync("--target=Backup", "--exclusive", "--dryrun");
+        Assert.True(plan.ExitCode == 0, plan.ToString());
+        Assert.Contains($"age --encrypt --recipient {s3.Recipient} <dump>   (recipient from $DEPLOY_BACKUP_RECIPIENT)", plan.Output);
         var deploy = await bed.BuildAsync("--target=Deploy", "--force");
         Assert.True(deploy.ExitCode == 0, deploy.ToString());
+        Assert.Contains($"with age to {s3.Recipient} (recipient from $DEPLOY_BACKUP_RECIPIENT)", deploy.Output);
         var source = bed.Database.Snapshot();
         var url = BackupTests.OpenJournal(bed).Output("Backup", "remote_url")!;
+        var stored = Path.Combine(bed.Root, "stored.dump.age");
+        File.WriteAllBytes(stored, s3.Stored(prefix)[url["s3://".Length..].Split('/', 2)[1]]);
+        var decrypt = await ProcessRunner.RunAsync("age", ["--decrypt", "--identity", s3.IdentityFile, "--output", Path.Combine(bed.Root, "stored.dump"), stored], bed.Root);
+        Assert.True(decrypt.ExitCode == 0, decrypt.ToString());
+        Assert.Equal("PGDMP", Encoding.ASCII.GetString(File.ReadAllBytes(Path.Combine(bed.Root, "stored.dump")), 0, 5));
         // The day after: the local backups are gone with the runner, and rows were lost.
         Directory.Delete(Path.Combine(bed.StateDir, "backups"), recursive: true);
         bed.Database.Execute("UPDATE foods SET name = 'lost' WHERE id % 2 = 0");
