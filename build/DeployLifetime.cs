@@ -279,7 +279,7 @@ public sealed class DeployLifetime(IEnumerable<IFrostingTask> tasks) : FrostingL
     private static void Notify(DeployContext context, RunJournal journal, bool succeeded)
     {
         var rolledBack = context.RollbackOutcome;
-        var notification = new Health.Notification(
+        var notification = new Notifications.Notification(
             context.Settings.App,
             journal.RunId,
             journal.Data.Target,
@@ -293,7 +293,7 @@ public sealed class DeployLifetime(IEnumerable<IFrostingTask> tasks) : FrostingL
         };
         // A rollback is also a failure: a team that listens for either hears of it, once.
         string[] events = succeeded ? ["success"] : rolledBack is not null ? ["rollback", "failure"] : ["failure"];
-        Rollback.NotificationSender.Send(context.Settings.Notifications, events, notification, Environment.GetEnvironmentVariable, context.Log);
+        Notifications.NotificationSender.Send(context.Settings.Notifications, events, notification, Environment.GetEnvironmentVariable, context.Log);
     }
 
     private static int? Version(string? text) => int.TryParse(text, out var version) ? version : null;

@@ -40,7 +40,14 @@ public static class FlyTomlValidator
         findings.AddRange(ReleaseCommand(file));
         findings.AddRange(Env(file));
         findings.AddRange(Processes(file));
-        findings.AddRange(Misc(file));
+        findings.AddRange(PortlessServices(file));
+        findings.AddRange(BuildSource(file));
+        findings.AddRange(BuildCompression(file));
+        findings.AddRange(ServiceConcurrency(file));
+        findings.AddRange(RestartPolicy(file));
+        findings.AddRange(KillTimeout(file));
+        findings.AddRange(KillSignal(file));
+        findings.AddRange(DeployTimeouts(file));
         return findings;
     }
 
@@ -607,7 +614,8 @@ public static class FlyTomlValidator
         }
     }
 
-    private static IEnumerable<Finding> Misc(FlyTomlFile file)
+    /// <summary>A service without [[services.ports]]: Fly's proxy has nothing to route to it.</summary>
+    private static IEnumerable<Finding> PortlessServices(FlyTomlFile file)
     {
         foreach (var service in file.Services.Where(s => !s.IsHttpService && !s.IsOrphanChecks))
         {
@@ -619,7 +627,11 @@ public static class FlyTomlValidator
                     service.Position.ToString());
             }
         }
+    }
 
+    /// <summary>[build] names one source for the image.</summary>
+    private static IEnumerable<Finding> BuildSource(FlyTomlFile file)
+    {
         if (file.Build is { } build)
         {
             var ways = new List<string>();
@@ -651,11 +663,15 @@ public static class FlyTomlValidator
                     build.Position.ToString());
             }
         }
+    }
 
-        if (file.Build is { } compressed)
+    /// <summary>[build] compression settings flyctl accepts.</summary>
+    private static IEnumerable<Finding> BuildCompression(FlyTomlFile file)
+    {
+        if (file.Build is { } build)
         {
             // appconfig validation.go validateCompression, with flag/validation/compression.go's rules.
-            if (compressed.TryGet("compression", out var compression, out _) && compression is TomlScalar { Value: string algorithm } && algorithm is not ("" or "gzip" or "zstd"))
+            if (build.TryGet("compression", out var compression, out _) && compression is TomlScalar { Value: string algorithm } && algorithm is not ("" or "gzip" or "zstd"))
             {
                 yield return Finding.Fail(
                     $"[build] compression \"{algorithm}\" is not one flyctl knows: it rejects the file",
@@ -663,7 +679,7 @@ public static class FlyTomlValidator
                     compression.Position.ToString());
             }
 
-            if (compressed.TryGet("compression_level", out var level, out _) && level is TomlScalar { Value: long n } && n is < 0 or > 9)
+            if (build.TryGet("compression_level", out var level, out _) && level is TomlScalar { Value: long n } && n is < 0 or > 9)
             {
                 yield return Finding.Fail(
                     $"[build] compression_level {n} is out of range: flyctl accepts 0 to 9 and rejects the file",
@@ -671,7 +687,11 @@ public static class FlyTomlValidator
                     level.Position.ToString());
             }
         }
+    }
 
+    /// <summary>A service's concurrency written as the old "soft,hard" string.</summary>
+    private static IEnumerable<Finding> ServiceConcurrency(FlyTomlFile file)
+    {
         foreach (var service in file.Services.Where(s => !s.IsHttpService && !s.IsOrphanChecks))
         {
             // The old "soft,hard" string: flyctl converts it to a requests limit (patches.go _patchService), or refuses the file.
@@ -683,7 +703,11 @@ public static class FlyTomlValidator
                     concurrency.Position.ToString());
             }
         }
+    }
 
+    /// <summary>[[restart]] policies Fly knows.</summary>
+    private static IEnumerable<Finding> RestartPolicy(FlyTomlFile file)
+    {
         foreach (var restart in file.Restarts)
         {
             if (restart.TryGet("policy", out var policy, out _) && policy is TomlScalar { Value: string value } && value is not ("always" or "never" or "on-failure"))
@@ -694,7 +718,11 @@ public static class FlyTomlValidator
                     policy.Position.ToString());
             }
         }
+    }
 
+    /// <summary>kill_timeout: a duration flyctl reads, within the 300 s Fly waits.</summary>
+    private static IEnumerable<Finding> KillTimeout(FlyTomlFile file)
+    {
         if (file.Document.TryGet("kill_timeout", out var killTimeout, out _))
         {
             // flyctl turns a bare number into seconds here (patches.go patchTopFields), then reads a Go duration.
@@ -714,7 +742,11 @@ public static class FlyTomlValidator
                     killTimeout.Position.ToString());
             }
         }
+    }
 
+    /// <summary>kill_signal: a signal Fly sends.</summary>
+    private static IEnumerable<Finding> KillSignal(FlyTomlFile file)
+    {
         if (file.Document.TryGet("kill_signal", out var signal, out _) && signal is TomlScalar { Value: string name }
             && name is not ("SIGINT" or "SIGTERM" or "SIGQUIT" or "SIGUSR1" or "SIGUSR2" or "SIGKILL" or "SIGSTOP"))
         {
@@ -723,7 +755,11 @@ public static class FlyTomlValidator
                 "Uvicorn and Gunicorn shut down gracefully on kill_signal = \"SIGTERM\"",
                 signal.Position.ToString());
         }
+    }
 
+    /// <summary>[deploy] wait_timeout and release_command_timeout: durations, not bare numbers.</summary>
+    private static IEnumerable<Finding> DeployTimeouts(FlyTomlFile file)
+    {
         if (file.Deploy is { } deploy)
         {
             foreach (var key in new[] { "wait_timeout", "release_command_timeout" })

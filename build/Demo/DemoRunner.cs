@@ -135,33 +135,9 @@ public sealed class DemoRunner(DeployContext context)
     {
         var config = Path.Combine(work, "config");
         Directory.CreateDirectory(config);
-        File.WriteAllText(Path.Combine(config, "fly.toml"), $$"""
-            # The demo's fly.toml: the runbook's (machines stop when idle and start on the next request),
-            # with its health check under [http_service], where Fly runs it.
-            app = "{{App}}"
-            primary_region = "cdg"
-
-            [env]
-              PORT = "8000"
-
-            [http_service]
-              internal_port = 8000
-              force_https = true
-              auto_stop_machines = "stop"
-              auto_start_machines = true
-              min_machines_running = 0
-
-              [[http_service.checks]]
-                interval = "10s"
-                grace_period = "5s"
-                method = "GET"
-                path = "/health"
-                timeout = "2s"
-
-            [[vm]]
-              size = "shared-cpu-1x"
-              memory = "512mb"
-            """);
+        // The runbook's choice: machines stop when idle and start on the next request (see the
+        // FLYSIM_AUTOSTOP_IDLE above), so the second deploy meets a stopped machine.
+        File.WriteAllText(Path.Combine(config, "fly.toml"), SampleFlyToml.Text(App, stopWhenIdle: true, gracePeriod: "5s"));
         File.WriteAllText(Path.Combine(config, "deploy.toml"), $$"""
             # The demo's deploy.toml: backend-config/deploy.toml's defaults, with waits sized for a laptop.
             app = "{{App}}"

@@ -33,9 +33,3 @@ public static class CakeHostExtensions
     public static CakeHost UseCakeSetting(this CakeHost host, string key, string value) =>
         host.ConfigureServices(s => s.AddSingleton(new HostCakeSetting(key, value)));
 }
-
-/// <summary>The working directory the build runs in (Cake.Frosting's internal WorkingDirectory).</summary>
-internal sealed record HostWorkingDirectory(DirectoryPath Path);
-
-/// <summary>A Cake configuration value (what cake.config or CAKE_* variables would set).</summary>
-internal sealed record HostCakeSetting(string Key, string Value);

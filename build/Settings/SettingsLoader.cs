@@ -25,201 +25,26 @@ public static class SettingsLoader
         var errors = new List<ConfigError>();
         var top = new ConfigReader(root, string.Empty, errors);
 
+        // The top table's keys, then one reader per table; each rejects its table's unknown keys,
+        // and every error goes to one list so that the user sees them all at once.
         var app = top.RequiredString("app", "set app = \"<fly app name>\" as in fly.toml");
-        // Read (and type-checked) even when --backend overrides it, so that it is a known key.
-        var configuredBackend = top.String("backend", "../backend");
-        var backend = backendOverride is not null
-            ? System.IO.Path.GetFullPath(backendOverride, displayRoot)
-            : System.IO.Path.GetFullPath(configuredBackend, configDirectory);
-        var backendOrigin = backendOverride is not null
-            ? "--backend"
-            : top.Has("backend")
-                ? $"{top.PositionOf("backend")}: backend = \"{configuredBackend}\""
-                : $"the default \"{configuredBackend}\" ({deployDisplay} sets no backend)";
+        var (backend, backendOrigin) = ReadBackend(top, configDirectory, displayRoot, deployDisplay, backendOverride);
         var flyPath = System.IO.Path.GetFullPath(top.String("fly_config", "fly.toml"), configDirectory);
         var strategy = top.Has("strategy") ? top.Choice("strategy", "immediate", Strategies) : null;
-
-        var budgets = top.Section("budgets");
-        var budgetSettings = new BudgetSettings(
-            budgets.Duration("build", TimeSpan.FromMinutes(5)),
-            budgets.Duration("deploy", TimeSpan.FromMinutes(2)),
-            budgets.Duration("wait_timeout", TimeSpan.FromMinutes(5)),
-            (int)budgets.Integer("critical_intervals", 3, min: 1, max: 100));
-        budgets.RejectUnknownKeys();
-
-        var secrets = top.Section("secrets");
-        var secretSettings = new SecretSettings(
-            secrets.Strings("required", []),
-            secrets.Strings("optional", []),
-            secrets.Bool("sync", false));
-        foreach (var name in secretSettings.All.Where(n => !IsEnvironmentName(n)))
-        {
-            secrets.Error("required", $"'{name}' is not a valid secret name", "use letters, digits and underscores, as in JWT_SECRET");
-        }
-
-        secrets.RejectUnknownKeys();
-
-        var database = top.Section("database");
-        var databaseSettings = new DatabaseSettings(database.String("url_env", "DATABASE_URL"));
-        if (!IsEnvironmentName(databaseSettings.UrlEnv))
-        {
-            database.Error("url_env", $"'{databaseSettings.UrlEnv}' is not an environment variable name", "use e.g. DATABASE_URL");
-        }
-
-        database.RejectUnknownKeys();
-
-        var backup = top.Section("backup");
-        var keep = (int)backup.Integer("keep", 10, 1, 1000);
-        var backupSettings = new BackupSettings(
-            backup.Bool("enabled", true),
-            backup.Choice("verify", "list", "list", "restore"),
-            keep,
-            (int)backup.Integer("compression", BackupSettings.DefaultCompression, 0, 9))
-        {
-            Remote = backup.Has("remote") ? RemoteBackupSettingsReader.Read(backup.Section("remote"), keep, environment) : null,
-        };
-        backup.RejectUnknownKeys();
-
-        var migrations = top.Section("migrations");
-        var migrationSettings = new MigrationSettings(
-            NonEmpty(migrations, "command", "python3 -m alembic"),
-            migrations.Duration("timeout", TimeSpan.FromMinutes(10)),
-            migrations.Strings("blocking_rules", DefaultBlockingRules));
-        migrations.RejectUnknownKeys();
-
-        var tests = top.Section("tests");
-        var testSettings = new TestSettings(
-            NonEmpty(tests, "command", "python3 -m pytest -q"),
-            tests.Duration("timeout", TimeSpan.FromMinutes(10)));
-        tests.RejectUnknownKeys();
-
-        var validate = top.Section("validate");
-        var dockerfile = NonEmpty(validate, "dockerfile", "Dockerfile");
-        if (!StaysInside(backend, dockerfile))
-        {
-            validate.Error("dockerfile", $"validate.dockerfile \"{dockerfile}\" must stay inside the backend folder", "give a path relative to the backend, like \"Dockerfile\" or \"docker/Dockerfile\"");
-        }
-
-        var validateSettings = new ValidateSettings(
-            dockerfile,
-            NonEmpty(validate, "python", "python3"),
-            validate.Strings("dockerfilelint_fail_on", ["Possible Bug", "Deprecation"]),
-            validate.Bool("allow_dirty", false));
-        validate.RejectUnknownKeys();
-
-        var verify = top.Section("verify");
-        var baseUrl = verify.OptionalString("base_url");
-        if (!string.IsNullOrEmpty(baseUrl) &&
-            (!Uri.TryCreate(baseUrl, UriKind.Absolute, out var uri) || (uri.Scheme != "http" && uri.Scheme != "https")))
-        {
-            verify.Error("base_url", $"'{baseUrl}' is not an http(s) URL", "write it like https://nutriprofile-api.fly.dev");
-        }
-
-        var healthPaths = verify.Strings("health_paths", ["/health", "/api/v1/health"]);
-        foreach (var path in healthPaths.Where(p => !p.StartsWith('/')))
-        {
-            verify.Error("health_paths", $"health path '{path}' does not start with /", "write paths like /health");
-        }
-
-        var metricsUrl = verify.OptionalString("metrics_url");
-        if (!string.IsNullOrEmpty(metricsUrl))
-        {
-            if (!Uri.TryCreate(metricsUrl, UriKind.Absolute, out var metrics) || (metrics.Scheme != "http" && metrics.Scheme != "https"))
-            {
-                verify.Error("metrics_url", $"verify.metrics_url '{metricsUrl}' is not an http(s) URL", "write Fly's metrics API for your organisation, like https://api.fly.io/prometheus/personal");
-            }
-            else if (metrics.AbsolutePath.TrimEnd('/').EndsWith("/api/v1/query", StringComparison.Ordinal) || metrics.AbsolutePath.TrimEnd('/').EndsWith("/api/v1", StringComparison.Ordinal))
-            {
-                verify.Error("metrics_url", $"verify.metrics_url '{metricsUrl}' names an API path", "give the base URL, without /api/v1/query: https://api.fly.io/prometheus/<org-slug>");
-            }
-            else if (!string.IsNullOrEmpty(metrics.UserInfo) || !string.IsNullOrEmpty(metrics.Query))
-            {
-                verify.Error("metrics_url", "'verify.metrics_url' carries credentials or a query", "put the token in the environment (verify.metrics_token_env), not in the URL");
-            }
-        }
-
-        var metricsTokenEnv = verify.String("metrics_token_env", "FLY_METRICS_TOKEN");
-        if (!IsEnvironmentName(metricsTokenEnv))
-        {
-            verify.Error("metrics_token_env", $"verify.metrics_token_env '{metricsTokenEnv}' is not an environment variable name", "use e.g. FLY_METRICS_TOKEN");
-        }
-
-        var endpoints = new List<EndpointCheck>();
-        foreach (var endpoint in verify.Sections("endpoints"))
-        {
-            var path = endpoint.RequiredString("path", "give the path to call, like /api/v1/foods");
-            if (path.Length > 0 && !path.StartsWith('/'))
-            {
-                endpoint.Error("path", $"endpoint path '{path}' does not start with /", "write paths like /api/v1/foods");
-            }
-
-            endpoints.Add(new EndpointCheck(
-                endpoint.Choice("method", "GET", "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"),
-                path,
-                (int)endpoint.Integer("status", 200, 100, 599),
-                endpoint.OptionalString("body_contains")));
-            endpoint.RejectUnknownKeys();
-        }
-
-        var verifySettings = new VerifySettings(
-            string.IsNullOrEmpty(baseUrl) ? null : baseUrl.TrimEnd('/'),
-            healthPaths,
-            verify.String("database_health_path", "/api/v1/health"),
-            verify.Duration("request_timeout", TimeSpan.FromSeconds(5)),
-            verify.Duration("deadline", TimeSpan.FromMinutes(2)),
-            verify.Duration("poll_interval", TimeSpan.FromSeconds(2)),
-            (int)verify.Integer("latency_samples", 20, 1, 10_000),
-            verify.Duration("latency_p95", TimeSpan.FromMilliseconds(500)),
-            verify.Number("error_rate_percent", 1.0, 0, 100),
-            verify.Number("memory_percent", 80, 1, 100),
-            string.IsNullOrEmpty(metricsUrl) ? null : metricsUrl.TrimEnd('/'),
-            metricsTokenEnv,
-            endpoints)
-        {
-            LogsTimeout = verify.Duration("logs_timeout", VerifySettings.DefaultLogsTimeout),
-        };
-        if (verifySettings.LogsTimeout < TimeSpan.FromSeconds(1) || verifySettings.LogsTimeout > TimeSpan.FromMinutes(10))
-        {
-            verify.Error("logs_timeout", $"'verify.logs_timeout' is {Durations.Human(verifySettings.LogsTimeout)}",
-                "use 1s to 10m: each flyctl logs call is stopped after it (flyctl logs --no-tail can poll forever)");
-        }
-
-        verify.RejectUnknownKeys();
-
-        var notifications = top.Section("notifications");
-        var notificationSettings = new NotificationSettings(
-            notifications.String("webhook_env", "DEPLOY_WEBHOOK_URL"),
-            notifications.Strings("on", ["failure", "rollback"]));
-        foreach (var when in notificationSettings.On.Where(w => w is not ("failure" or "rollback" or "success")))
-        {
-            notifications.Error("on", $"'{when}' is not an event", "use failure, rollback or success");
-        }
-
-        notifications.RejectUnknownKeys();
-
-        var git = top.Section("git");
-        var gitSettings = new GitSettings(
-            git.Bool("tag", true),
-            NonEmpty(git, "tag_format", "deploy/{app}/v{version}"),
-            git.Bool("push", false));
-        git.RejectUnknownKeys();
-
-        var lockSection = top.Section("lock");
-        var lockSettings = new LockSettings(lockSection.Duration("ttl", TimeSpan.FromHours(2)));
-        lockSection.RejectUnknownKeys();
-
+        var budgets = ReadBudgets(top.Section("budgets"));
+        var secrets = ReadSecrets(top.Section("secrets"));
+        var database = ReadDatabase(top.Section("database"));
+        var backup = ReadBackup(top.Section("backup"), environment);
+        var migrations = ReadMigrations(top.Section("migrations"));
+        var tests = ReadTests(top.Section("tests"));
+        var validate = ReadValidate(top.Section("validate"), backend);
+        var verify = VerifySettingsReader.Read(top.Section("verify"));
+        var notifications = ReadNotifications(top.Section("notifications"));
+        var git = ReadGit(top.Section("git"));
+        var lockSettings = ReadLock(top.Section("lock"));
         top.RejectUnknownKeys();
 
-        FlyConfig? fly = null;
-        try
-        {
-            fly = FlyConfigLoader.Load(flyPath, Display(displayRoot, flyPath));
-        }
-        catch (ConfigException ex)
-        {
-            errors.AddRange(ex.Errors);
-        }
-
+        var fly = ReadFlyConfig(flyPath, displayRoot, errors);
         if (errors.Count > 0)
         {
             throw new ConfigException(errors);
@@ -231,21 +56,172 @@ public static class SettingsLoader
             deployPath,
             backend,
             strategy,
-            budgetSettings,
-            secretSettings,
-            databaseSettings,
-            backupSettings,
-            migrationSettings,
-            testSettings,
-            validateSettings,
-            verifySettings,
-            notificationSettings,
-            gitSettings,
+            budgets,
+            secrets,
+            database,
+            backup,
+            migrations,
+            tests,
+            validate,
+            verify,
+            notifications,
+            git,
             lockSettings,
             fly!)
         {
             BackendOrigin = backendOrigin,
         };
+    }
+
+    /// <summary>The backend folder (--backend wins over <c>backend</c>) and where that choice came from, for messages.</summary>
+    private static (string Path, string Origin) ReadBackend(
+        ConfigReader top, string configDirectory, string displayRoot, string deployDisplay, string? backendOverride)
+    {
+        // Read (and type-checked) even when --backend overrides it, so that it is a known key.
+        var configuredBackend = top.String("backend", "../backend");
+        var backend = backendOverride is not null
+            ? System.IO.Path.GetFullPath(backendOverride, displayRoot)
+            : System.IO.Path.GetFullPath(configuredBackend, configDirectory);
+        var backendOrigin = backendOverride is not null
+            ? "--backend"
+            : top.Has("backend")
+                ? $"{top.PositionOf("backend")}: backend = \"{configuredBackend}\""
+                : $"the default \"{configuredBackend}\" ({deployDisplay} sets no backend)";
+        return (backend, backendOrigin);
+    }
+
+    private static BudgetSettings ReadBudgets(ConfigReader budgets)
+    {
+        var settings = new BudgetSettings(
+            budgets.Duration("build", TimeSpan.FromMinutes(5)),
+            budgets.Duration("deploy", TimeSpan.FromMinutes(2)),
+            budgets.Duration("wait_timeout", TimeSpan.FromMinutes(5)),
+            (int)budgets.Integer("critical_intervals", 3, min: 1, max: 100));
+        budgets.RejectUnknownKeys();
+        return settings;
+    }
+
+    private static SecretSettings ReadSecrets(ConfigReader secrets)
+    {
+        var settings = new SecretSettings(
+            secrets.Strings("required", []),
+            secrets.Strings("optional", []),
+            secrets.Bool("sync", false));
+        foreach (var name in settings.All.Where(n => !IsEnvironmentName(n)))
+        {
+            secrets.Error("required", $"'{name}' is not a valid secret name", "use letters, digits and underscores, as in JWT_SECRET");
+        }
+
+        secrets.RejectUnknownKeys();
+        return settings;
+    }
+
+    private static DatabaseSettings ReadDatabase(ConfigReader database)
+    {
+        var settings = new DatabaseSettings(database.String("url_env", "DATABASE_URL"));
+        if (!IsEnvironmentName(settings.UrlEnv))
+        {
+            database.Error("url_env", $"'{settings.UrlEnv}' is not an environment variable name", "use e.g. DATABASE_URL");
+        }
+
+        database.RejectUnknownKeys();
+        return settings;
+    }
+
+    private static BackupSettings ReadBackup(ConfigReader backup, Func<string, string?>? environment)
+    {
+        var keep = (int)backup.Integer("keep", 10, 1, 1000);
+        var settings = new BackupSettings(
+            backup.Bool("enabled", true),
+            backup.Choice("verify", "list", "list", "restore"),
+            keep,
+            (int)backup.Integer("compression", BackupSettings.DefaultCompression, 0, 9))
+        {
+            Remote = backup.Has("remote") ? RemoteBackupSettingsReader.Read(backup.Section("remote"), keep, environment) : null,
+        };
+        backup.RejectUnknownKeys();
+        return settings;
+    }
+
+    private static MigrationSettings ReadMigrations(ConfigReader migrations)
+    {
+        var settings = new MigrationSettings(
+            NonEmpty(migrations, "command", "python3 -m alembic"),
+            migrations.Duration("timeout", TimeSpan.FromMinutes(10)),
+            migrations.Strings("blocking_rules", DefaultBlockingRules));
+        migrations.RejectUnknownKeys();
+        return settings;
+    }
+
+    private static TestSettings ReadTests(ConfigReader tests)
+    {
+        var settings = new TestSettings(
+            NonEmpty(tests, "command", "python3 -m pytest -q"),
+            tests.Duration("timeout", TimeSpan.FromMinutes(10)));
+        tests.RejectUnknownKeys();
+        return settings;
+    }
+
+    private static ValidateSettings ReadValidate(ConfigReader validate, string backend)
+    {
+        var dockerfile = NonEmpty(validate, "dockerfile", "Dockerfile");
+        if (!StaysInside(backend, dockerfile))
+        {
+            validate.Error("dockerfile", $"validate.dockerfile \"{dockerfile}\" must stay inside the backend folder", "give a path relative to the backend, like \"Dockerfile\" or \"docker/Dockerfile\"");
+        }
+
+        var settings = new ValidateSettings(
+            dockerfile,
+            NonEmpty(validate, "python", "python3"),
+            validate.Strings("dockerfilelint_fail_on", ["Possible Bug", "Deprecation"]),
+            validate.Bool("allow_dirty", false));
+        validate.RejectUnknownKeys();
+        return settings;
+    }
+
+    private static NotificationSettings ReadNotifications(ConfigReader notifications)
+    {
+        var settings = new NotificationSettings(
+            notifications.String("webhook_env", "DEPLOY_WEBHOOK_URL"),
+            notifications.Strings("on", ["failure", "rollback"]));
+        foreach (var when in settings.On.Where(w => w is not ("failure" or "rollback" or "success")))
+        {
+            notifications.Error("on", $"'{when}' is not an event", "use failure, rollback or success");
+        }
+
+        notifications.RejectUnknownKeys();
+        return settings;
+    }
+
+    private static GitSettings ReadGit(ConfigReader git)
+    {
+        var settings = new GitSettings(
+            git.Bool("tag", true),
+            NonEmpty(git, "tag_format", "deploy/{app}/v{version}"),
+            git.Bool("push", false));
+        git.RejectUnknownKeys();
+        return settings;
+    }
+
+    private static LockSettings ReadLock(ConfigReader lockSection)
+    {
+        var settings = new LockSettings(lockSection.Duration("ttl", TimeSpan.FromHours(2)));
+        lockSection.RejectUnknownKeys();
+        return settings;
+    }
+
+    /// <summary>The fly.toml deploy.toml names; its errors join deploy.toml's so that both are reported at once.</summary>
+    private static FlyConfig? ReadFlyConfig(string flyPath, string displayRoot, List<ConfigError> errors)
+    {
+        try
+        {
+            return FlyConfigLoader.Load(flyPath, Display(displayRoot, flyPath));
+        }
+        catch (ConfigException ex)
+        {
+            errors.AddRange(ex.Errors);
+            return null;
+        }
     }
 
     /// <summary>

@@ -190,6 +190,3 @@ public sealed class Release : DeployStep, IChangesProduction, IUsesBackend, IPla
                      $"(or stopped by auto-stop with auto-start), at most {Durations.ToGo(s.Budgets.WaitTimeout)}; a check critical past its grace for {s.Budgets.CriticalIntervals} intervals fails at once";
     }
 }
-
-/// <summary>The release is not serving on every machine.</summary>
-public sealed class ReleaseFailedException(string message) : Exception(message);

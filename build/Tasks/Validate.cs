@@ -90,6 +90,3 @@ public sealed class Validate : DeployStep, IUsesBackend, IPlannedTask<DeployCont
         yield return "flyctl auth whoami; pg_dump --version";
     }
 }
-
-/// <summary>A pre-deploy check failed: the run stops before anything changes.</summary>
-public sealed class ValidationFailedException(string message) : Exception(message);

@@ -80,6 +80,3 @@ public sealed class Verify : DeployStep, IPlannedTask<DeployContext>
             : $"GET {v.MetricsUrl}/api/v1/query (Bearer ${v.MetricsTokenEnv}): fly_instance_memory_* per machine, over {v.MemoryPercent:0} % warns with flyctl scale memory";
     }
 }
-
-/// <summary>The new release does not meet the runbook's checks.</summary>
-public sealed class VerifyFailedException(string message) : Exception(message);

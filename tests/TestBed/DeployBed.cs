@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using DeployBuild.Demo;
 
 namespace DeployBuild.TestBed;
 
@@ -106,30 +107,9 @@ public sealed class DeployBed : IAsyncDisposable
             }
         });
 
-    public static string FlyTomlText(string app) =>
-        $$"""
-        app = "{{app}}"
-        primary_region = "cdg"
-
-        [env]
-          PORT = "8000"
-
-        [http_service]
-          internal_port = 8000
-          force_https = true
-          auto_stop_machines = "off"
-          min_machines_running = 1
-
-          [[http_service.checks]]
-            interval = "10s"
-            grace_period = "2s"
-            method = "GET"
-            path = "/health"
-            timeout = "2s"
-
-        [[vm]]
-          memory = "512mb"
-        """;
+    // Machines stay up (auto_stop off, one kept running), so that a test meets a running machine
+    // unless it stops one itself; a short grace, so that an unhealthy release turns critical soon.
+    public static string FlyTomlText(string app) => SampleFlyToml.Text(app, stopWhenIdle: false, gracePeriod: "2s");
 
     public static string DeployTomlText(string app) =>
         $$"""

@@ -1,4 +1,5 @@
 using DeployBuild.Checks;
+using DeployBuild.Demo;
 using DeployBuild.Settings;
 using DeployBuild.Tests.Support;
 
@@ -6,31 +7,9 @@ namespace DeployBuild.Tests.Checks;
 
 public sealed class FlyTomlValidatorTests
 {
-    // A fly.toml with nothing to say about it: every test below breaks one thing in it.
-    private const string Good = """
-        app = "nutriprofile-api"
-        primary_region = "cdg"
-
-        [env]
-          PORT = "8000"
-
-        [http_service]
-          internal_port = 8000
-          force_https = true
-          auto_stop_machines = "off"
-          min_machines_running = 1
-
-          [[http_service.checks]]
-            interval = "10s"
-            grace_period = "10s"
-            method = "GET"
-            path = "/health"
-            timeout = "2s"
-
-        [[vm]]
-          size = "shared-cpu-1x"
-          memory = "512mb"
-        """;
+    // A fly.toml with nothing to say about it: every test below breaks one thing in it. Machines stay
+    // up (an idle stop draws a warning of its own), and the grace is the runbook's 10 s.
+    private static readonly string Good = SampleFlyToml.Text("nutriprofile-api", stopWhenIdle: false, gracePeriod: "10s");
 
     private static readonly string[] Routes = ["/", "/health", "/api/v1/health", "/api/v1/foods", "/api/v1/foods/{food_id}", "/static/{file:path}"];
 

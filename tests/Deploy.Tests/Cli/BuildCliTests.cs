@@ -1,5 +1,6 @@
 using System.Text.Json;
 using DeployBuild.State;
+using DeployBuild.TestBed;
 using DeployBuild.Tests.Support;
 
 namespace DeployBuild.Tests.Cli;
@@ -7,10 +8,10 @@ namespace DeployBuild.Tests.Cli;
 /// <summary>The build as a user runs it: ./build.sh with arguments, exit code and output.</summary>
 public sealed class BuildCliTests
 {
-    private static Task<BuildResult> Build(params string[] args) => BuildRunner.RunAsync(args);
+    private static Task<ProcessResult> Build(params string[] args) => BuildRunner.RunAsync(args);
 
     // No database here: a step that needs one fails at once, whatever the caller's environment holds.
-    private static Task<BuildResult> Build(ConfigFolder folder, params string[] args) =>
+    private static Task<ProcessResult> Build(ConfigFolder folder, params string[] args) =>
         BuildRunner.RunAsync([$"--config={folder.Config}", $"--state-dir={folder.StateDir}", .. args], folder.Root,
             new Dictionary<string, string?> { ["DATABASE_URL"] = null, ["FLYCTL"] = null });
 
@@ -394,7 +395,7 @@ public sealed class BuildCliTests
 
     private static async Task Git(string directory, params string[] args)
     {
-        var result = await BuildRunner.RunProcessAsync("git", args, directory, null, TimeSpan.FromSeconds(30));
+        var result = await ProcessRunner.RunAsync("git", args, directory, timeout: TimeSpan.FromSeconds(30));
         Assert.True(result.ExitCode == 0, result.ToString());
     }
 }

@@ -1,3 +1,4 @@
+using DeployBuild.TestBed;
 using DeployBuild.Tests.Support;
 
 namespace DeployBuild.Tests.Cli;
@@ -128,7 +129,7 @@ public sealed class NewUserTests
         using var folder = new ConfigFolder();
         CopySampleBackend(folder.Backend);
         using var venv = new TempDir("empty-venv");
-        var made = await BuildRunner.RunProcessAsync("/usr/bin/python3", ["-m", "venv", "--without-pip", venv.Path], venv.Path, null, TimeSpan.FromMinutes(1));
+        var made = await ProcessRunner.RunAsync("/usr/bin/python3", ["-m", "venv", "--without-pip", venv.Path], venv.Path, timeout: TimeSpan.FromMinutes(1));
         Assert.True(made.ExitCode == 0, made.ToString());
 
         // As `. venv/bin/activate` leaves the environment.

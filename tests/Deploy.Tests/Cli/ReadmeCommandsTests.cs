@@ -70,7 +70,7 @@ public sealed partial class ReadmeCommandsTests(ITestOutputHelper output)
         foreach (var command in run)
         {
             var watch = System.Diagnostics.Stopwatch.StartNew();
-            var result = await BuildRunner.RunProcessAsync("bash", ["-c", command], clone, environment, TimeSpan.FromMinutes(10));
+            var result = await ProcessRunner.RunAsync("bash", ["-c", command], clone, environment, TimeSpan.FromMinutes(10));
             output.WriteLine($"{watch.Elapsed.TotalSeconds,6:0.0} s  exit {result.ExitCode}  {command}");
             Assert.True(result.ExitCode == 0, $"README command failed: {command}\n{result}");
             if (command.Contains("--json | jq .release", StringComparison.Ordinal))

@@ -49,7 +49,7 @@ public sealed class DeployFlowTests
         Assert.Equal("succeeded", post[7]);
 
         // Status shows what the platform, the database and the state folder say.
-        await Operations.StatusTests.AssertStatusAsync(bed, release: 2, schema: "0004");
+        await StatusAssertions.AssertStatusAsync(bed, release: 2, schema: "0004");
         await Tests.Reporting.PicturesEndToEnd.AssertHistoryAsync(bed);
     }
 

@@ -1,13 +1,13 @@
 using System.Text.Json;
 using DeployBuild.TestBed;
 
-namespace DeployBuild.Tests.Operations;
+namespace DeployBuild.Tests.Deploys;
 
 /// <summary>
-/// --target=Status shows what the platform and the state folder say. Run after the deploys of
-/// DeployFlowTests (a bed with two runs in its audit log), so it needs no deploy of its own.
+/// --target=Status shows what the platform and the state folder say. Called by DeployFlowTests
+/// after its deploys (a bed with two runs in its audit log), so it needs no deploy of its own.
 /// </summary>
-public static class StatusTests
+public static class StatusAssertions
 {
     public static async Task AssertStatusAsync(DeployBed bed, int release, string schema)
     {

@@ -1,8 +1,10 @@
 using DeployBuild.Tests.Support;
 using System.Text.Json;
 using DeployBuild.Health;
+using DeployBuild.Notifications;
+using DeployBuild.Tests.Health;
 
-namespace DeployBuild.Tests.Health;
+namespace DeployBuild.Tests.Notifications;
 
 [Collection(TimingSensitive.Name)]
 public sealed class WebhookNotifierTests : LoopbackServerTests

@@ -2,7 +2,7 @@ using Cake.Core.Diagnostics;
 using DeployBuild.Health;
 using DeployBuild.Settings;
 
-namespace DeployBuild.Rollback;
+namespace DeployBuild.Notifications;
 
 /// <summary>"Notifier équipe": a Slack-compatible message on the events deploy.toml names, when a webhook is set.</summary>
 public static class NotificationSender
