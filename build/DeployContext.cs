@@ -68,7 +68,7 @@ public sealed class DeployContext : FrostingContext
     /// <summary>The run's report.md, once written (teardown).</summary>
     public string? ReportPath { get; internal set; }
 
-    /// <summary>A failed run's runbook case and captured diagnostics (teardown).</summary>
+    /// <summary>A failed run's runbook case and captured diagnostics (set by the failed step's handler, <see cref="Tasks.DeployStep.OnError"/>).</summary>
     public Reporting.DiagnosticsResult? Diagnostics { get; internal set; }
 
     /// <summary>The tasks this run will execute, in order (set in setup).</summary>

@@ -9,7 +9,9 @@ namespace DeployBuild;
 
 /// <summary>
 /// Before the first task: config checked, secrets registered for masking, lock taken, journal
-/// opened (or resumed). After the last: journal closed with the outcome, lock released.
+/// opened (or resumed). After the last: journal closed with the outcome, report, notification,
+/// hooks, lock released. No runbook step runs here: the automatic rollback is the failure handling
+/// of the steps (<see cref="DeployStep.OnError"/>), so it has already run when teardown starts.
 /// </summary>
 public sealed class DeployLifetime(IEnumerable<IFrostingTask> tasks) : FrostingLifetime<DeployContext>
 {
@@ -79,6 +81,12 @@ public sealed class DeployLifetime(IEnumerable<IFrostingTask> tasks) : FrostingL
         }
     }
 
+    /// <summary>
+    /// The run's end, whatever happened: journal closed with the outcome, report, audit line,
+    /// GitHub Actions summary and outputs, notification, hooks; then the lock released. The
+    /// automatic rollback is not here: it is a step's failure handling (Tasks/DeployStep.cs, OnError),
+    /// done before this runs, so the report and notification say what it did.
+    /// </summary>
     public override void Teardown(DeployContext context, ITeardownContext info)
     {
         if (context.DryRun)
@@ -89,40 +97,9 @@ public sealed class DeployLifetime(IEnumerable<IFrostingTask> tasks) : FrostingL
 
         try
         {
-            if (context.Journal is { } journal)
-            {
-                var error = info.ThrownException is { } thrown ? Unwrap(thrown).Message : null;
-                if (!info.Successful)
-                {
-                    Diagnose(context, journal);
-                }
-
-                if (!info.Successful && !string.Equals(journal.Data.Target, "Rollback", StringComparison.OrdinalIgnoreCase))
-                {
-                    RollBackAutomatically(context, journal, error);
-                }
-
-                journal.Finish(info.Successful, error is null ? null : context.RollbackOutcome is { } r ? $"{error} Rollback: {r.Summary}." : error);
-                var report = Reporting.RunReport.From(context, journal);
-                var (markdown, _) = Reporting.ReportWriter.Write(report, journal.Directory, context.Masker.Apply);
-                Reporting.AuditLog.Append(context.StateDirectory, report, context.Masker.Apply);
-                context.ReportPath = markdown;
-                TellGitHubActions(context, report, info.ThrownException);
-                Notify(context, journal, info.Successful);
-                RunHooks(context, journal, info.Successful);
-            }
-            else if (info.ThrownException is { } early && context.GitHubActions is { } github)
-            {
-                // The run stopped before it had a journal: bad config, a held lock...
-                if (Unwrap(early) is Settings.ConfigException config)
-                {
-                    github.Annotate(config.Errors);
-                }
-                else
-                {
-                    github.Error("Deploy build", context.Masker.Apply(Unwrap(early).Message));
-                }
-            }
+            // Cake's engine runs teardown as an Action (ICakeEngine.RegisterTeardownAction has no
+            // async form in Cake 7) and Frosting's Teardown returns void: the run's end waits here.
+            FinishAsync(context, info).GetAwaiter().GetResult();
         }
         finally
         {
@@ -130,38 +107,37 @@ public sealed class DeployLifetime(IEnumerable<IFrostingTask> tasks) : FrostingL
         }
     }
 
-    /// <summary>What a person would look at, captured before a rollback changes it; and the runbook case.</summary>
-    private static void Diagnose(DeployContext context, RunJournal journal)
+    private static async Task FinishAsync(DeployContext context, ITeardownContext info)
     {
-        var failed = journal.Data.Steps.Where(s => s.Value.Status == StepStatus.Failed).Select(s => s.Key).FirstOrDefault();
-        try
+        if (context.Journal is { } journal)
         {
-            if (failed is "Release" or "Verify")
-            {
-                context.Information("Capturing diagnostics before anything is rolled back...");
-                context.Diagnostics = Reporting.Diagnostics.CollectAsync(context, journal, CancellationToken.None).GetAwaiter().GetResult();
-            }
-            else if (failed is not null)
-            {
-                context.Diagnostics = new Reporting.DiagnosticsResult(Reporting.Diagnostics.Classify(context, journal), []);
-            }
-        }
-        catch (Exception ex)
-        {
-            context.Warning("Diagnostics could not be captured: {0}", Unwrap(ex).Message);
-        }
+            var error = info.ThrownException is { } thrown ? Unwrap(thrown).Message : null;
+            journal.Finish(info.Successful, error is null ? null : context.RollbackOutcome is { } r ? $"{error} Rollback: {r.Summary}." : error);
+            var report = Reporting.RunReport.From(context, journal);
+            var (markdown, _) = Reporting.ReportWriter.Write(report, journal.Directory, context.Masker.Apply);
+            Reporting.AuditLog.Append(context.StateDirectory, report, context.Masker.Apply);
+            context.ReportPath = markdown;
+            TellGitHubActions(context, report, info.ThrownException);
 
-        if (context.Diagnostics is { } diagnostics)
+            // The runbook's "Notifier équipe" (and the hooks) come last: they point at the report.
+            await NotifyAsync(context, journal, info.Successful);
+            await RunHooksAsync(context, journal, info.Successful);
+        }
+        else if (info.ThrownException is { } early && context.GitHubActions is { } github)
         {
-            context.Error("Runbook case: {0}. {1}", diagnostics.Case.Name, diagnostics.Case.Explanation);
-            foreach (var command in diagnostics.Case.NextCommands)
+            // The run stopped before it had a journal: bad config, a held lock...
+            if (Unwrap(early) is Settings.ConfigException config)
             {
-                context.Error("  next: {0}", command);
+                github.Annotate(config.Errors);
+            }
+            else
+            {
+                github.Error("Deploy build", context.Masker.Apply(Unwrap(early).Message));
             }
         }
     }
 
-    private static void RunHooks(DeployContext context, RunJournal journal, bool succeeded)
+    private static async Task RunHooksAsync(DeployContext context, RunJournal journal, bool succeeded)
     {
         var result = succeeded ? "succeeded" : context.RollbackOutcome is { Complete: true } ? "rolled-back" : "failed";
         var deployed = journal.Data.Steps.ContainsKey("Release");
@@ -183,7 +159,7 @@ public sealed class DeployLifetime(IEnumerable<IFrostingTask> tasks) : FrostingL
 
         foreach (var point in points)
         {
-            context.Hooks.RunAsync(point, result).GetAwaiter().GetResult();
+            await context.Hooks.RunAsync(point, result);
         }
     }
 
@@ -213,70 +189,7 @@ public sealed class DeployLifetime(IEnumerable<IFrostingTask> tasks) : FrostingL
         });
     }
 
-    /// <summary>
-    /// A failure after the schema or the release changed puts both back (schema first, while the
-    /// new code still runs; then the previous image; then a check of the old release). The run
-    /// still fails: Cake reports the original exception after teardown.
-    /// </summary>
-    private static void RollBackAutomatically(DeployContext context, RunJournal journal, string? error)
-    {
-        var plan = Rollback.RollbackPlan.From(journal);
-
-        // A Release that ended without saying what it changed (killed, or flyctl itself failed)
-        // may still have moved machines: the rollback then asks the platform.
-        var releaseUnknown = journal.Data.Steps.ContainsKey("Release") && journal.Output("Release", "code_changed") is null;
-        if (plan.NothingToUndo && !releaseUnknown)
-        {
-            if (journal.Data.Steps.ContainsKey("Migrate") || journal.Data.Steps.ContainsKey("Release"))
-            {
-                context.Information("Nothing in production was changed by this run: nothing to roll back.");
-            }
-
-            return;
-        }
-
-        context.Warning("==================================================================================");
-        context.Warning("The run failed after changing production: {0}", error ?? "unknown error");
-        context.Warning("Rolling back: schema first (to {0}), then the code (to {1}), then checking the old release.",
-            plan.SchemaChanged ? plan.SchemaTo ?? "base" : "unchanged",
-            plan.Previous is null ? "nothing earlier" : $"v{plan.Previous.Version}");
-        context.Warning("==================================================================================");
-        try
-        {
-            using var verify = new Verification.VerifyService(context.Settings, context.Fly, Environment.GetEnvironmentVariable, context.Log);
-            var outcome = new Rollback.RollbackService(context, "AutoRollback")
-                .RunAsync(plan, schema => verify.CheckOldReleaseAsync(schema, CancellationToken.None), CancellationToken.None)
-                .GetAwaiter().GetResult();
-            context.RollbackOutcome = outcome;
-            foreach (var line in outcome.Done)
-            {
-                context.Information("  rolled back {0}", line);
-            }
-
-            foreach (var line in outcome.Problems)
-            {
-                context.Error("  NOT rolled back {0}", line);
-            }
-
-            if (outcome.Complete)
-            {
-                context.Warning("Rollback complete: the previous release and schema are back. The run still fails: {0}", error ?? "see above");
-            }
-            else
-            {
-                context.Error("The rollback is INCOMPLETE: production needs a person now (see the lines above).");
-            }
-        }
-        catch (Exception ex)
-        {
-            context.RollbackOutcome = new Rollback.RollbackOutcome(false, [], [$"the rollback itself failed: {Unwrap(ex).Message}"]);
-            journal.Fail("AutoRollback", Unwrap(ex).Message);
-            context.Error("The automatic rollback failed: {0}. Production needs a person now: run --target=Rollback, or see flyctl releases -a {1}.",
-                Unwrap(ex).Message, context.Settings.App);
-        }
-    }
-
-    private static void Notify(DeployContext context, RunJournal journal, bool succeeded)
+    private static async Task NotifyAsync(DeployContext context, RunJournal journal, bool succeeded)
     {
         var rolledBack = context.RollbackOutcome;
         var notification = new Notifications.Notification(
@@ -293,7 +206,7 @@ public sealed class DeployLifetime(IEnumerable<IFrostingTask> tasks) : FrostingL
         };
         // A rollback is also a failure: a team that listens for either hears of it, once.
         string[] events = succeeded ? ["success"] : rolledBack is not null ? ["rollback", "failure"] : ["failure"];
-        Notifications.NotificationSender.Send(context.Settings.Notifications, events, notification, Environment.GetEnvironmentVariable, context.Log);
+        await Notifications.NotificationSender.SendAsync(context.Settings.Notifications, events, notification, Environment.GetEnvironmentVariable, context.Log);
     }
 
     private static int? Version(string? text) => int.TryParse(text, out var version) ? version : null;
@@ -380,6 +293,8 @@ public sealed class DeployLifetime(IEnumerable<IFrostingTask> tasks) : FrostingL
 
         try
         {
+            // Cake's engine runs setup as an Action (ICakeEngine.RegisterSetupAction has no async form
+            // in Cake 7) and Frosting's Setup returns void: the journal needs the commit before any step.
             var result = context.Commands.RunAsync(new Command("git", ["-C", backend, "rev-parse", "HEAD"])
             {
                 Stream = false,

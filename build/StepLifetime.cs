@@ -4,7 +4,9 @@ namespace DeployBuild;
 
 /// <summary>
 /// Journals each step's end (its start is journaled by <see cref="Tasks.DeployStep.ShouldRun"/>),
-/// so a killed run leaves an honest record behind.
+/// so a killed run leaves an honest record behind. A failure is journaled earlier, by the step's
+/// failure handler (<see cref="Tasks.DeployStep.OnError"/>, before its rollback); this records only
+/// one that handler did not see (the task's setup failed).
 /// </summary>
 public sealed class StepLifetime : FrostingTaskLifetime<DeployContext>
 {
@@ -22,7 +24,7 @@ public sealed class StepLifetime : FrostingTaskLifetime<DeployContext>
         {
             journal.Complete(info.Task.Name);
         }
-        else
+        else if (journal.Step(info.Task.Name).Status == State.StepStatus.Running)
         {
             journal.Fail(info.Task.Name, info.ThrownException?.Message ?? "failed");
         }

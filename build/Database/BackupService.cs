@@ -250,6 +250,21 @@ public sealed class BackupService(CommandRunner runner, ICakeLog log, TimeProvid
     public static async Task<bool> MatchesAsync(string file, string sha256, CancellationToken cancellationToken) =>
         File.Exists(file) && string.Equals(await Sha256Async(file, cancellationToken), sha256, StringComparison.OrdinalIgnoreCase);
 
+    /// <summary>
+    /// The same check, for a caller that cannot await: a task's ShouldRun is synchronous by Frosting's
+    /// contract (IFrostingTask.ShouldRun returns bool), so it hashes the file with synchronous reads.
+    /// </summary>
+    public static bool Matches(string file, string sha256)
+    {
+        if (!File.Exists(file))
+        {
+            return false;
+        }
+
+        using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.SequentialScan);
+        return string.Equals(Convert.ToHexStringLower(SHA256.HashData(stream)), sha256, StringComparison.OrdinalIgnoreCase);
+    }
+
     private async Task VerifyByRestoreAsync(PostgresUrl database, string file, IReadOnlyDictionary<string, long> expected, CancellationToken cancellationToken)
     {
         var scratch = $"{database.Database}_verify_{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4))}";

@@ -33,7 +33,7 @@ public sealed class DemoRunner(DeployContext context)
         try
         {
             context.Information("Starting a throwaway PostgreSQL cluster...");
-            using var cluster = await ThrowawayPostgres.StartAsync(_runner, cancellationToken);
+            await using var cluster = await ThrowawayPostgres.StartAsync(_runner, cancellationToken);
             await cluster.CreateDatabaseAsync("nutriprofile", cancellationToken);
             var secrets = SecretNames.ToDictionary(n => n, n => $"demo-{n.ToLowerInvariant()}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12))}");
             secrets["DATABASE_URL"] = cluster.Url("nutriprofile");

@@ -12,7 +12,7 @@ namespace DeployBuild.Demo;
 /// root the server runs as the <c>postgres</c> user (PostgreSQL refuses root). A detached watcher
 /// stops it and removes its folder once the owning process is gone, however it went.
 /// </summary>
-public sealed class ThrowawayPostgres : IDisposable
+public sealed class ThrowawayPostgres : IDisposable, IAsyncDisposable
 {
     public const string InstallHint =
         "PostgreSQL server binaries (initdb, pg_ctl) were not found. Install them with ./prerequisites.sh " +
@@ -118,7 +118,13 @@ public sealed class ThrowawayPostgres : IDisposable
         command.ExecuteNonQuery();
     }
 
-    public void Dispose()
+    /// <summary>
+    /// For callers that cannot await: a ProcessExit handler (the tests' shared cluster) or a
+    /// <c>using</c>. IDisposable.Dispose is synchronous by contract, so it waits for pg_ctl here.
+    /// </summary>
+    public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
+
+    public async ValueTask DisposeAsync()
     {
         if (_stopped)
         {
@@ -131,11 +137,11 @@ public sealed class ThrowawayPostgres : IDisposable
         {
             if (File.Exists(Path.Combine(DataDirectory, "postmaster.pid")))
             {
-                PgAsync("pg_ctl", ["-D", DataDirectory, "-m", "immediate", "-w", "stop"], CancellationToken.None).GetAwaiter().GetResult();
+                await PgAsync("pg_ctl", ["-D", DataDirectory, "-m", "immediate", "-w", "stop"], CancellationToken.None);
             }
 
             // pg_ctl returns once the pid file is gone, a moment before the process itself.
-            WaitForExit(postmaster, TimeSpan.FromSeconds(10));
+            await WaitForExitAsync(postmaster, TimeSpan.FromSeconds(10));
         }
         catch (Exception ex) when (ex is CommandFailedException or CommandTimeoutException)
         {
@@ -218,7 +224,7 @@ public sealed class ThrowawayPostgres : IDisposable
         }
     }
 
-    private static void WaitForExit(int? pid, TimeSpan limit)
+    private static async Task WaitForExitAsync(int? pid, TimeSpan limit)
     {
         var deadline = DateTime.UtcNow + limit;
         while (pid is { } alive && IsAlive(alive))
@@ -229,7 +235,7 @@ public sealed class ThrowawayPostgres : IDisposable
                 return;
             }
 
-            Thread.Sleep(50);
+            await Task.Delay(50);
         }
     }
 

@@ -8,7 +8,7 @@ namespace DeployBuild.Notifications;
 public static class NotificationSender
 {
     /// <param name="events">What happened, most specific first; one message goes out if deploy.toml listens for any of them.</param>
-    public static void Send(NotificationSettings settings, IReadOnlyList<string> events, Notification notification, Func<string, string?> environment, ICakeLog log)
+    public static async Task SendAsync(NotificationSettings settings, IReadOnlyList<string> events, Notification notification, Func<string, string?> environment, ICakeLog log)
     {
         var @event = events.FirstOrDefault(e => settings.On.Contains(e, StringComparer.OrdinalIgnoreCase));
         if (@event is null || environment(settings.WebhookEnv) is not { Length: > 0 } url)
@@ -23,7 +23,7 @@ public static class NotificationSender
         }
 
         using var http = HealthHttp.CreateClient();
-        var result = WebhookNotifier.SendAsync(http, webhook, notification, CancellationToken.None).GetAwaiter().GetResult();
+        var result = await WebhookNotifier.SendAsync(http, webhook, notification, CancellationToken.None);
         if (result.Sent)
         {
             log.Information("Notified the team ({0}).", @event);

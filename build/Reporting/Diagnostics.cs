@@ -1,4 +1,5 @@
 using System.Text;
+using Cake.Common.Diagnostics;
 using DeployBuild.Checks;
 using DeployBuild.Health;
 using DeployBuild.State;
@@ -19,6 +20,51 @@ public sealed record DiagnosticsResult(FailureCase Case, IReadOnlyList<string> F
 public static class Diagnostics
 {
     public const int LogLines = 200;
+
+    /// <summary>
+    /// A step's failure handler (<see cref="Tasks.DeployStep.OnError"/>) calls this first, before any
+    /// rollback: for Release and Verify, the evidence is captured while the failed release still runs;
+    /// for every failure, the runbook case and its next commands are printed.
+    /// </summary>
+    public static async Task AfterFailureAsync(DeployContext context, RunJournal journal)
+    {
+        var failed = journal.Data.Steps.Where(s => s.Value.Status == StepStatus.Failed).Select(s => s.Key).FirstOrDefault();
+        try
+        {
+            if (failed is "Release" or "Verify")
+            {
+                context.Information("Capturing diagnostics before anything is rolled back...");
+                context.Diagnostics = await CollectAsync(context, journal, CancellationToken.None);
+            }
+            else if (failed is not null)
+            {
+                context.Diagnostics = new DiagnosticsResult(await ClassifyAsync(context, journal), []);
+            }
+        }
+        catch (Exception ex)
+        {
+            context.Warning("Diagnostics could not be captured: {0}", Unwrap(ex).Message);
+        }
+
+        if (context.Diagnostics is { } diagnostics)
+        {
+            context.Error("Runbook case: {0}. {1}", diagnostics.Case.Name, diagnostics.Case.Explanation);
+            foreach (var command in diagnostics.Case.NextCommands)
+            {
+                context.Error("  next: {0}", command);
+            }
+        }
+    }
+
+    private static Exception Unwrap(Exception exception)
+    {
+        while (exception is AggregateException { InnerExceptions.Count: 1 } aggregate)
+        {
+            exception = aggregate.InnerExceptions[0];
+        }
+
+        return exception;
+    }
 
     public static async Task<DiagnosticsResult> CollectAsync(DeployContext context, RunJournal journal, CancellationToken cancellationToken)
     {
@@ -55,14 +101,14 @@ public static class Diagnostics
         });
         await Save("secrets.txt", () => SecretNamesAsync(context, cancellationToken));
 
-        var failureCase = Classify(context, journal);
+        var failureCase = await ClassifyAsync(context, journal);
         journal.Record("Diagnostics", "case", failureCase.Name);
         journal.Record("Diagnostics", "folder", directory);
         return new DiagnosticsResult(failureCase, files);
     }
 
     /// <summary>The runbook case of a failed run, from the step that failed and what it recorded.</summary>
-    public static FailureCase Classify(DeployContext context, RunJournal journal)
+    public static async Task<FailureCase> ClassifyAsync(DeployContext context, RunJournal journal)
     {
         var app = context.Settings.App;
         var failed = journal.Data.Steps.Where(s => s.Value.Status == StepStatus.Failed).Select(s => s.Key).FirstOrDefault();
@@ -91,7 +137,7 @@ public static class Diagnostics
                     $"flyctl releases -a {app}",
                     $"cd {context.Settings.BackendPath} && {context.Settings.Migrations.Command} current",
                 ]);
-            case "Release" when journal.Output("Release", "machines") is { } machines && machines.Contains(" 0 healthy", StringComparison.Ordinal) && !MachinesStarted(context):
+            case "Release" when journal.Output("Release", "machines") is { } machines && machines.Contains(" 0 healthy", StringComparison.Ordinal) && !await MachinesStartedAsync(context):
                 return new("Application Ne Démarre Pas", "The new machines did not start.", [logs, $"flyctl secrets list -a {app}", status]);
             case "Release":
                 return new("Health Check Échoue", "The new release runs but its health checks fail.", [$"curl -i {BaseUrl(context)}/health", logs, status]);
@@ -113,11 +159,11 @@ public static class Diagnostics
     private static bool Failing(DeployContext context, string check) =>
         context.VerifyResults?.Any(r => r.Name == check && r.Outcome == CheckOutcome.Fail) == true;
 
-    private static bool MachinesStarted(DeployContext context)
+    private static async Task<bool> MachinesStartedAsync(DeployContext context)
     {
         try
         {
-            return context.Fly.StatusAsync().GetAwaiter().GetResult().Machines?.Any(m => m.State == "started") == true;
+            return (await context.Fly.StatusAsync()).Machines?.Any(m => m.State == "started") == true;
         }
         catch (Exception ex) when (ex is Process.CommandFailedException or System.Text.Json.JsonException)
         {

@@ -16,6 +16,7 @@ namespace DeployBuild.Reporting;
 public sealed class GitHubActionsReporter
 {
     private readonly GitHubActionsProvider _provider;
+    private bool _inGroup;
 
     private GitHubActionsReporter(GitHubActionsProvider provider)
     {
@@ -36,9 +37,21 @@ public sealed class GitHubActionsReporter
         }
     }
 
-    public void StartGroup(string name) => _provider.Commands.StartGroup(name);
+    public void StartGroup(string name)
+    {
+        _provider.Commands.StartGroup(name);
+        _inGroup = true;
+    }
 
-    public void EndGroup() => _provider.Commands.EndGroup();
+    /// <summary>Ends the open group, if any: a failed step's handler ends it early, the step's teardown then has nothing to end.</summary>
+    public void EndGroup()
+    {
+        if (_inGroup)
+        {
+            _provider.Commands.EndGroup();
+            _inGroup = false;
+        }
+    }
 
     public void Annotate(IEnumerable<ConfigError> errors)
     {

@@ -26,7 +26,7 @@ public sealed class Backup : DeployStep, IChangesProduction, IPlannedTask<Deploy
 
         // A resumed run reuses its backup only if the file is still the one that was verified.
         if (context is { Resuming: true, Journal: { } journal } && journal.IsDone(Name) &&
-            !BackupService.MatchesAsync(journal.Output(Name, "file") ?? string.Empty, journal.Output(Name, "sha256") ?? string.Empty, CancellationToken.None).GetAwaiter().GetResult())
+            !BackupService.Matches(journal.Output(Name, "file") ?? string.Empty, journal.Output(Name, "sha256") ?? string.Empty))
         {
             context.Warning("The backup this run took is missing or changed since it was verified: taking a new one.");
             journal.Start(Name);

@@ -1,11 +1,14 @@
 using System.Reflection;
+using System.Runtime.ExceptionServices;
 using Cake.Common.Diagnostics;
+using DeployBuild.Rollback;
 
 namespace DeployBuild.Tasks;
 
 /// <summary>
-/// A step of the checklist: recorded in the run journal, and skipped by <c>--resume</c> when the
-/// resumed run already finished it (for the same commit and config).
+/// A step of the checklist: recorded in the run journal, skipped by <c>--resume</c> when the
+/// resumed run already finished it (for the same commit and config), and, when it fails, handled
+/// by <see cref="OnError"/>: diagnostics, then the automatic rollback, then the failure goes on.
 /// </summary>
 public abstract class DeployStep : AsyncFrostingTask<DeployContext>
 {
@@ -26,6 +29,61 @@ public abstract class DeployStep : AsyncFrostingTask<DeployContext>
         // only here, once it is certain to run.
         context.Journal?.Start(Name);
         return true;
+    }
+
+    /// <summary>
+    /// The runbook's "ROLLBACK (si échec)", in the failure handler of every step: the failure is
+    /// journaled, what a person would look at is captured (<see cref="Reporting.Diagnostics"/>),
+    /// and, unless this run is the manual <c>--target=Rollback</c>, whatever the run changed in
+    /// production (schema, release) is put back (<see cref="AutomaticRollback"/>). A step
+    /// that changed nothing has nothing to undo; the journal says what changed, so a step that fails
+    /// after a resumed run's Migrate or Release rolls those back too.
+    /// </summary>
+    public sealed override void OnError(Exception exception, DeployContext context)
+    {
+        try
+        {
+            // Frosting's IFrostingTask.OnError returns void (Cake.Core could await a handler, Frosting
+            // does not hand it one), so a step's failure handling waits here for its I/O to finish.
+            HandleFailureAsync(exception, context).GetAwaiter().GetResult();
+        }
+        catch (Exception handling)
+        {
+            context.Error("Handling the failure of {0} failed too: {1}", Name, handling.Message);
+        }
+
+        // A handler that returns swallows the failure: Cake's engine would go on with the next task
+        // and the run would exit 0. Rethrown as is, the run still fails (exit 1) with this step's error.
+        ExceptionDispatchInfo.Throw(exception);
+    }
+
+    private async Task HandleFailureAsync(Exception exception, DeployContext context)
+    {
+        if (context.Journal is not { } journal)
+        {
+            return;
+        }
+
+        // Journaled here, before the diagnostics read which step failed; StepLifetime leaves it so.
+        journal.Fail(Name, exception.Message);
+
+        // Under GitHub Actions, what follows belongs to the run, not inside the failed step's folded group.
+        context.GitHubActions?.EndGroup();
+        await Reporting.Diagnostics.AfterFailureAsync(context, journal);
+        if (!string.Equals(journal.Data.Target, "Rollback", StringComparison.OrdinalIgnoreCase))
+        {
+            await AutomaticRollback.RunAsync(context, journal, Unwrap(exception).Message);
+        }
+    }
+
+    private static Exception Unwrap(Exception exception)
+    {
+        while (exception is AggregateException { InnerExceptions.Count: 1 } aggregate)
+        {
+            exception = aggregate.InnerExceptions[0];
+        }
+
+        return exception;
     }
 }
 
