@@ -14,7 +14,9 @@ public sealed class StrategyTests
         await sim.DeployOkAsync();
         var url = await sim.PublicUrlAsync() + "/version";
 
-        TinyApp.Write(sim.AppDir, "v2");
+        // v2 boots for a second, as a real app would: immediate's downtime is then longer than the
+        // poller's interval between two requests (a fast boot could fall between two of them).
+        TinyApp.Write(sim.AppDir, "v2", bootSeconds: 1);
         // flyctl's immediate strategy returns before the new machine answers: watch until it does.
         var immediate = await PollDuringAsync(url, async () =>
         {

@@ -11,7 +11,7 @@ internal static class TinyApp
     public const string Name = "tiny-app";
 
     private const string Server = """
-        import http.server, json, os, sys
+        import http.server, json, os, sys, time
 
         HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -48,6 +48,8 @@ internal static class TinyApp
             def log_message(self, fmt, *args):
                 pass
 
+        # A real app takes a while to boot: BOOT_SECONDS before it listens.
+        time.sleep(float(read("BOOT_SECONDS", "0")))
         args = sys.argv
         host = args[args.index("--host") + 1]
         port = int(args[args.index("--port") + 1])
@@ -62,7 +64,7 @@ internal static class TinyApp
         CMD ["python3", "server.py", "--host", "0.0.0.0", "--port", "8000"]
         """;
 
-    public static void Write(string dir, string version, string? releaseCommand = null, int healthStatus = 200, string extraToml = "", string? crash = null, string httpService = "")
+    public static void Write(string dir, string version, string? releaseCommand = null, int healthStatus = 200, string extraToml = "", string? crash = null, string httpService = "", double bootSeconds = 0)
     {
         Directory.CreateDirectory(dir);
         File.WriteAllText(Path.Combine(dir, "server.py"), Server);
@@ -76,6 +78,16 @@ internal static class TinyApp
         else
         {
             File.WriteAllText(crashFile, crash);
+        }
+
+        var boot = Path.Combine(dir, "BOOT_SECONDS");
+        if (bootSeconds == 0)
+        {
+            File.Delete(boot);
+        }
+        else
+        {
+            File.WriteAllText(boot, bootSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture));
         }
 
         var health = Path.Combine(dir, "HEALTH");
