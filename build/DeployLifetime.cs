@@ -5,6 +5,8 @@ using DeployBuild.Process;
 using DeployBuild.State;
 using DeployBuild.Tasks;
 
+using DeployBuild.Rollback;
+
 namespace DeployBuild;
 
 /// <summary>
@@ -112,6 +114,14 @@ public sealed class DeployLifetime(IEnumerable<IFrostingTask> tasks) : FrostingL
         if (context.Journal is { } journal)
         {
             var error = info.ThrownException is { } thrown ? Unwrap(thrown).Message : null;
+            if (error is not null && AutomaticRollback.NotRolledBack(journal, context.RollbackOutcome is not null, context.Settings.App) is { } left)
+            {
+                // A failure outside any step's body (Cake's task setup, a skip decision) reached no
+                // step's failure handler: said loudly, not ended as if nothing were left to do.
+                context.Error("{0}", left);
+                error = $"{error} {left}";
+            }
+
             journal.Finish(info.Successful, error is null ? null : context.RollbackOutcome is { } r ? $"{error} Rollback: {r.Summary}." : error);
             var report = Reporting.RunReport.From(context, journal);
             var (markdown, _) = Reporting.ReportWriter.Write(report, journal.Directory, context.Masker.Apply);

@@ -14,6 +14,36 @@ public static class AutomaticRollback
     /// <summary>The journal step the automatic rollback records itself under.</summary>
     public const string StepName = "AutoRollback";
 
+    /// <summary>
+    /// What a failed run left changed in production when no rollback was attempted (the failure came
+    /// from outside every step's body, where no failure handler runs), with the command that puts it
+    /// back; null when there is nothing to say (a rollback ran, nothing changed, or the run was a rollback).
+    /// </summary>
+    public static string? NotRolledBack(RunJournal journal, bool rollbackAttempted, string app)
+    {
+        if (rollbackAttempted || string.Equals(journal.Data.Target, "Rollback", StringComparison.OrdinalIgnoreCase))
+        {
+            return null;
+        }
+
+        var plan = RollbackPlan.From(journal);
+        if (plan.NothingToUndo)
+        {
+            return null;
+        }
+
+        var changed = string.Join(" and ", new[]
+        {
+            plan.SchemaChanged ? $"the schema ({plan.SchemaTo ?? "base"} -> {plan.SchemaFrom ?? "unknown"})" : null,
+            plan.CodeChanged ? $"the release ({Version(plan.Previous)} -> {Version(plan.Deployed)})" : null,
+        }.Where(part => part is not null));
+        return $"This run changed {changed} and failed outside a step, where no automatic rollback runs: NOTHING was rolled back. " +
+               $"Put it back with ./build.sh --target=Rollback (flyctl releases -a {app} lists the releases).";
+    }
+
+    private static string Version(Fly.ReleaseRef? release) =>
+        release is null ? "none" : "v" + release.Version.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
     public static async Task RunAsync(DeployContext context, RunJournal journal, string error)
     {
         var plan = RollbackPlan.From(journal);
