@@ -106,7 +106,7 @@ public sealed class StrategyTests
         public override string ToString() => $"{Requests} requests, {Failures} failed, bodies: {string.Join(",", Bodies.Distinct())}";
     }
 
-    /// <summary>Requests the public URL back to back while <paramref name="action"/> runs, and once after.</summary>
+    /// <summary>Requests the public URL back to back while <paramref name="action"/> runs and half a second more, then once again.</summary>
     private static async Task<PollResult> PollDuringAsync(string url, Func<Task> action)
     {
         using var client = TinyApp.Client();
@@ -136,6 +136,10 @@ public sealed class StrategyTests
         try
         {
             await action();
+
+            // And on for a moment after it returned: the switch of traffic at the very end of a deploy
+            // (bluegreen's) is then watched whatever the speed of the CLI's exit.
+            await Task.Delay(500);
         }
         finally
         {
