@@ -85,13 +85,13 @@ public sealed class DeployContext : FrostingContext
     /// </summary>
     public async Task BeforeFirstChangeAsync()
     {
-        if (!PlannedTasks.Contains("Release", StringComparer.OrdinalIgnoreCase) || Journal?.Output("Hooks", "pre-deploy") is not null)
+        if (!PlannedTasks.Contains("Release", StringComparer.OrdinalIgnoreCase) || Journal?.Read<HookOutputs>() is { PreDeployPassed: true })
         {
             return;
         }
 
         await Hooks.RunAsync("pre-deploy");
-        Journal?.Record("Hooks", "pre-deploy", Journal.Output("Hooks", "pre-deploy") ?? "none");
+        Journal?.Update<HookOutputs>(o => o with { PreDeployPassed = true });
     }
 
     /// <summary>Other runs' reports worth pointing at in the last lines (the demo's deploys).</summary>

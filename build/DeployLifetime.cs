@@ -197,8 +197,8 @@ public sealed class DeployLifetime(IEnumerable<IFrostingTask> tasks) : FrostingL
             journal.RunId,
             journal.Data.Target,
             succeeded ? "succeeded" : rolledBack is { Complete: true } ? "failed, rolled back" : "failed",
-            Version(journal.Output("Release", "previous_version")),
-            Version(journal.Output("Release", "new_version")),
+            journal.Read<State.ReleaseOutputs>()?.PreviousVersion,
+            journal.Read<State.ReleaseOutputs>()?.NewVersion,
             rolledBack?.Done ?? [],
             context.ReportPath ?? journal.Path)
         {
@@ -208,8 +208,6 @@ public sealed class DeployLifetime(IEnumerable<IFrostingTask> tasks) : FrostingL
         string[] events = succeeded ? ["success"] : rolledBack is not null ? ["rollback", "failure"] : ["failure"];
         await Notifications.NotificationSender.SendAsync(context.Settings.Notifications, events, notification, Environment.GetEnvironmentVariable, context.Log);
     }
-
-    private static int? Version(string? text) => int.TryParse(text, out var version) ? version : null;
 
     private static Exception Unwrap(Exception exception)
     {

@@ -1,5 +1,6 @@
 using Cake.Common.Diagnostics;
 using DeployBuild.Process;
+using DeployBuild.State;
 
 namespace DeployBuild.Hooks;
 
@@ -50,7 +51,7 @@ public sealed class HookRunner(DeployContext context)
         if (context.Options.SkipHooks)
         {
             context.Information("Skipping the {0} hook ({1}): --skip-hooks.", point, Path.GetFileName(hook));
-            journal?.Record("Hooks", point, "skipped (--skip-hooks)");
+            Record(point, "skipped (--skip-hooks)");
             return;
         }
 
@@ -65,11 +66,11 @@ public sealed class HookRunner(DeployContext context)
                 Timeout = TimeSpan.FromMinutes(10),
                 DisplayName = $"{point} hook",
             });
-            journal?.Record("Hooks", point, "ok");
+            Record(point, "ok");
         }
         catch (Exception ex) when (ex is CommandFailedException or CommandTimeoutException or ToolNotFoundException)
         {
-            journal?.Record("Hooks", point, $"failed: {ex.Message.Split('\n')[0]}");
+            Record(point, $"failed: {ex.Message.Split('\n')[0]}");
             if (point.StartsWith("pre-", StringComparison.Ordinal))
             {
                 throw new HookFailedException($"The {point} hook said no, so the run stops before changing anything: {ex.Message}");
@@ -79,10 +80,15 @@ public sealed class HookRunner(DeployContext context)
         }
     }
 
+    private void Record(string point, string result) =>
+        context.Journal?.Update<HookOutputs>(o => o with { Results = new(o.Results, StringComparer.Ordinal) { [point] = result } });
+
     private Dictionary<string, string?> Variables(string point, string? result)
     {
         var journal = context.Journal;
-        string Output(string step, string key) => journal?.Output(step, key) is { } value && value != "none" ? value : string.Empty;
+        var release = journal?.Read<ReleaseOutputs>();
+        var migrate = journal?.Read<MigrateOutputs>();
+        static string Text(object? value) => value is null ? string.Empty : Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture)!;
         return new Dictionary<string, string?>
         {
             ["DEPLOY_HOOK"] = point,
@@ -91,11 +97,11 @@ public sealed class HookRunner(DeployContext context)
             ["DEPLOY_TARGET"] = journal?.Data.Target ?? context.Options.Target,
             ["DEPLOY_COMMIT"] = context.Commit ?? string.Empty,
             ["DEPLOY_BACKEND"] = context.Settings.BackendPath,
-            ["DEPLOY_RELEASE_BEFORE"] = Output("Release", "previous_version"),
-            ["DEPLOY_RELEASE_AFTER"] = Output("Release", "new_version"),
-            ["DEPLOY_IMAGE"] = Output("Release", "new_image"),
-            ["DEPLOY_SCHEMA_BEFORE"] = Output("Migrate", "revision_before"),
-            ["DEPLOY_SCHEMA_AFTER"] = Output("Migrate", "revision_after"),
+            ["DEPLOY_RELEASE_BEFORE"] = Text(release?.PreviousVersion),
+            ["DEPLOY_RELEASE_AFTER"] = Text(release?.NewVersion),
+            ["DEPLOY_IMAGE"] = Text(release?.NewImage),
+            ["DEPLOY_SCHEMA_BEFORE"] = Text(migrate?.RevisionBefore),
+            ["DEPLOY_SCHEMA_AFTER"] = Text(migrate?.RevisionAfter),
             ["DEPLOY_RESULT"] = result ?? "running",
             ["DEPLOY_STATE_DIR"] = context.StateDirectory,
             ["DEPLOY_REPORT"] = context.ReportPath ?? string.Empty,

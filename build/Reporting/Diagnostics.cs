@@ -102,8 +102,7 @@ public static class Diagnostics
         await Save("secrets.txt", () => SecretNamesAsync(context, cancellationToken));
 
         var failureCase = await ClassifyAsync(context, journal);
-        journal.Record("Diagnostics", "case", failureCase.Name);
-        journal.Record("Diagnostics", "folder", directory);
+        journal.Write(new DiagnosticsOutputs(failureCase.Name, directory));
         return new DiagnosticsResult(failureCase, files);
     }
 
@@ -112,6 +111,7 @@ public static class Diagnostics
     {
         var app = context.Settings.App;
         var failed = journal.Data.Steps.Where(s => s.Value.Status == StepStatus.Failed).Select(s => s.Key).FirstOrDefault();
+        var release = journal.Read<ReleaseOutputs>();
         var logs = $"flyctl logs -a {app}";
         var status = $"flyctl status -a {app}";
         switch (failed)
@@ -125,19 +125,19 @@ public static class Diagnostics
                     $"cd {context.Settings.BackendPath} && {context.Settings.Migrations.Command} current",
                     $"cd {context.Settings.BackendPath} && {context.Settings.Migrations.Command} history",
                 ]);
-            case "Release" when journal.Output("Release", "new_version") is null or "none":
+            case "Release" when release?.NewVersion is null:
                 return new("Build Docker Échoue", "flyctl could not build or release the image.", [
                     $"docker build -t {app} {context.Settings.BackendPath}",
                     $"flyctl deploy --local-only -a {app}",
                 ]);
-            case "Release" when journal.Output("Release", "new_status") == "failed" && journal.Output("Release", "machines") is { } onNothing && onNothing.StartsWith("0/", StringComparison.Ordinal):
+            case "Release" when release is { NewStatus: "failed", MachinesOnNewRelease: 0 }:
                 // flyctl recorded the release, then its release_command failed before any machine changed.
                 return new("Migration Échoue", "The release_command failed: Fly recorded the release as failed and no machine runs it.", [
                     logs,
                     $"flyctl releases -a {app}",
                     $"cd {context.Settings.BackendPath} && {context.Settings.Migrations.Command} current",
                 ]);
-            case "Release" when journal.Output("Release", "machines") is { } machines && machines.Contains(" 0 healthy", StringComparison.Ordinal) && !await MachinesStartedAsync(context):
+            case "Release" when release is { MachinesHealthy: 0 } && !await MachinesStartedAsync(context):
                 return new("Application Ne Démarre Pas", "The new machines did not start.", [logs, $"flyctl secrets list -a {app}", status]);
             case "Release":
                 return new("Health Check Échoue", "The new release runs but its health checks fail.", [$"curl -i {BaseUrl(context)}/health", logs, status]);

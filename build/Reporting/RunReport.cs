@@ -68,14 +68,17 @@ public sealed record RunReport(
                 s.Value.Error ?? s.Value.Reason))
             .ToList();
 
-        string? Output(string step, string key) => journal.Output(step, key);
-        ReleaseInfo? Release(string version, string image) =>
-            int.TryParse(Output("Release", version), out var v) && Output("Release", image) is { } i && i != "none" ? new ReleaseInfo(v, i) : null;
+        var release = journal.Read<ReleaseOutputs>();
+        var migration = journal.Read<MigrateOutputs>();
+        var backup = journal.Read<BackupOutputs>();
+        var manual = journal.Read<RollbackOutputs>();
+        var before = Release(release?.Previous);
+        var after = Release(release?.Deployed);
 
         var rollback = context.RollbackOutcome;
-        var serving = int.TryParse(Output("AutoRollback", "serving_version") ?? Output("Rollback", "serving_version"), out var servingVersion)
-            ? new ReleaseInfo(servingVersion, Output("Release", "previous_image") ?? Output("Rollback", "to_image") ?? string.Empty)
-            : data.Status == RunStatus.Succeeded ? Release("new_version", "new_image") : Release("previous_version", "previous_image");
+        var serving = (journal.Read<RollbackOutputs>(RollbackOutputs.AutomaticStep)?.ServingVersion ?? manual?.ServingVersion) is { } servingVersion
+            ? new ReleaseInfo(servingVersion, release?.PreviousImage ?? manual?.ToImage ?? string.Empty)
+            : data.Status == RunStatus.Succeeded ? after : before;
         var settings = context.Settings.Verify;
         var schemaRolledBack = journal.Data.Steps.TryGetValue("Migrate", out var migrate) && migrate.Status == StepStatus.RolledBack;
 
@@ -100,33 +103,35 @@ public sealed record RunReport(
                 ["memory_percent"] = settings.MemoryPercent.ToString("0", CultureInfo.InvariantCulture),
                 ["health_deadline_seconds"] = settings.Deadline.TotalSeconds.ToString("0", CultureInfo.InvariantCulture),
             },
-            Release("previous_version", "previous_image"),
-            Release("new_version", "new_image"),
+            before,
+            after,
             serving,
-            Output("Migrate", "revision_before") ?? Output("Backup", "revision"),
-            Output("Migrate", "revision_after"),
-            schemaRolledBack ? Output("Migrate", "revision_before") : Output("Migrate", "revision_after") ?? Output("Migrate", "revision_before") ?? Output("Backup", "revision"),
-            Output("Backup", "file") is { } file
-                ? new BackupInfo(file, long.TryParse(Output("Backup", "size_bytes"), out var size) ? size : null, Output("Backup", "sha256"), Output("Backup", "verified"))
+            migration?.RevisionBefore ?? backup?.Revision,
+            migration?.RevisionAfter,
+            schemaRolledBack ? migration?.RevisionBefore : migration?.RevisionAfter ?? migration?.RevisionBefore ?? backup?.Revision,
+            backup is null
+                ? null
+                : new BackupInfo(backup.File, backup.SizeBytes, backup.Sha256, backup.Verified)
                 {
-                    RemoteUrl = Output("Backup", "remote_url"),
-                    RemoteEncryption = Output("Backup", "remote_encryption"),
-                }
-                : null,
+                    RemoteUrl = backup.RemoteUrl,
+                    RemoteEncryption = backup.RemoteEncryption,
+                },
             rollback?.Done ?? [],
             rollback?.Problems ?? [],
             context.Diagnostics?.Case,
             context.Diagnostics?.Files.Select(f => Path.GetRelativePath(journal.Directory, f)).ToList() ?? [])
         {
             Timeline = RunTimeline.Bars(data),
-            Latency = LatencyChart.Parse(Output("Verify", "latency.samples_ms")) is { Count: > 0 } samples
-                ? new LatencySamples(samples, Number(Output("Verify", "latency.p50_ms")), Number(Output("Verify", "latency.p95_ms")), settings.LatencyP95.TotalMilliseconds)
+            Latency = journal.Read<VerifyOutputs>()?.Checks.GetValueOrDefault("Latency") is { SamplesMs.Count: > 0 } latency
+                ? new LatencySamples(latency.SamplesMs, Figure(latency, "p50_ms"), Figure(latency, "p95_ms"), settings.LatencyP95.TotalMilliseconds)
                 : null,
         };
     }
 
-    private static double? Number(string? text) =>
-        double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) ? value : null;
+    private static ReleaseInfo? Release(Fly.ReleaseRef? release) => release is null ? null : new ReleaseInfo(release.Version, release.ImageRef);
+
+    private static double? Figure(CheckOutput check, string name) =>
+        check.Figures is { } figures && figures.TryGetValue(name, out var value) ? value : null;
 
     private static IReadOnlyList<CheckRow> Rows(IReadOnlyList<CheckResult>? results) =>
         (results ?? []).Select(r => new CheckRow(

@@ -208,10 +208,10 @@ public sealed record StatusReport(
             foreach (var journal in Directory.GetFiles(runs, RunJournal.FileName, SearchOption.AllDirectories))
             {
                 var data = RunJournal.Open(journal, s => s, TimeProvider.System);
-                if (data.Output("Backup", "file") == newest)
+                if (data.Read<BackupOutputs>() is { } backup && backup.File == newest)
                 {
-                    sha = data.Output("Backup", "sha256");
-                    verified = data.Output("Backup", "verified");
+                    sha = backup.Sha256;
+                    verified = backup.Verified;
                 }
             }
         }

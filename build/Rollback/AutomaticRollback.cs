@@ -12,7 +12,7 @@ namespace DeployBuild.Rollback;
 public static class AutomaticRollback
 {
     /// <summary>The journal step the automatic rollback records itself under.</summary>
-    public const string StepName = "AutoRollback";
+    public const string StepName = RollbackOutputs.AutomaticStep;
 
     public static async Task RunAsync(DeployContext context, RunJournal journal, string error)
     {
@@ -20,7 +20,7 @@ public static class AutomaticRollback
 
         // A Release that ended without saying what it changed (killed, or flyctl itself failed)
         // may still have moved machines: the rollback then asks the platform.
-        var releaseUnknown = journal.Data.Steps.ContainsKey("Release") && journal.Output("Release", "code_changed") is null;
+        var releaseUnknown = journal.Data.Steps.ContainsKey("Release") && journal.Read<ReleaseOutputs>()?.CodeChanged is null;
         if (plan.NothingToUndo && !releaseUnknown)
         {
             if (journal.Data.Steps.ContainsKey("Migrate") || journal.Data.Steps.ContainsKey("Release"))

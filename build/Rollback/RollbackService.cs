@@ -66,7 +66,7 @@ public sealed class RollbackService(DeployContext context, string journalStep)
         }
 
         var outcome = new RollbackOutcome(problems.Count == 0, done, problems);
-        journal.Record(journalStep, "summary", outcome.Summary.Length == 0 ? "nothing to undo" : outcome.Summary);
+        journal.Update<RollbackOutputs>(journalStep, o => o with { Summary = outcome.Summary.Length == 0 ? "nothing to undo" : outcome.Summary });
         if (outcome.Complete)
         {
             journal.Complete(journalStep);
@@ -96,7 +96,7 @@ public sealed class RollbackService(DeployContext context, string journalStep)
         {
             await new MigrationService(context.Alembic(database), _log).DowngradeAsync(plan.SchemaTo, cancellationToken);
             done.Add($"schema: downgraded {current ?? "base"} -> {plan.SchemaTo ?? "base"}");
-            journal.Record(journalStep, "schema", $"downgraded {current ?? "base"} -> {plan.SchemaTo ?? "base"}");
+            journal.Update<RollbackOutputs>(journalStep, o => o with { Schema = $"downgraded {current ?? "base"} -> {plan.SchemaTo ?? "base"}" });
             MarkRolledBack("Migrate");
         }
         catch (Exception ex) when (ex is CommandFailedException or CommandTimeoutException)
@@ -106,7 +106,7 @@ public sealed class RollbackService(DeployContext context, string journalStep)
                 var leftovers = await new BackupService(context.Commands, _log, context.Time).RestoreAsync(database, plan.BackupFile, plan.BackupSha256, cancellationToken);
                 done.Add($"schema: the downgrade failed, restored {plan.BackupFile} (--restore-on-failure)" +
                          (leftovers.Count > 0 ? $"; tables created after the backup remain: {string.Join(", ", leftovers)}" : string.Empty));
-                journal.Record(journalStep, "schema", $"restored from {plan.BackupFile}");
+                journal.Update<RollbackOutputs>(journalStep, o => o with { Schema = $"restored from {plan.BackupFile}" });
                 MarkRolledBack("Migrate");
                 return;
             }
@@ -115,7 +115,7 @@ public sealed class RollbackService(DeployContext context, string journalStep)
                 ? "there is no backup of this run"
                 : $"restore this run's backup (drops writes made since it was taken): {PgTools.RestoreCommand(context.Settings.Database.UrlEnv, plan.BackupFile)}";
             problems.Add($"schema: the downgrade to {plan.SchemaTo ?? "base"} failed ({LastLine(ex.Message)}); the database stays at {current}; {how}");
-            journal.Record(journalStep, "schema", $"downgrade failed, database at {current}");
+            journal.Update<RollbackOutputs>(journalStep, o => o with { Schema = $"downgrade failed, database at {current}" });
         }
     }
 
@@ -142,15 +142,18 @@ public sealed class RollbackService(DeployContext context, string journalStep)
         if (outcome.Healthy)
         {
             done.Add($"code: redeployed the image of v{previous.Version} as v{outcome.NewRelease!.Version}");
-            journal.Record(journalStep, "code", $"v{previous.Version} redeployed as v{outcome.NewRelease.Version} ({previous.ImageRef})");
-            journal.Record(journalStep, "serving_version", outcome.NewRelease.Version.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            journal.Update<RollbackOutputs>(journalStep, o => o with
+            {
+                Code = $"v{previous.Version} redeployed as v{outcome.NewRelease.Version} ({previous.ImageRef})",
+                ServingVersion = outcome.NewRelease.Version,
+            });
             MarkRolledBack("Release");
         }
         else
         {
             problems.Add($"code: redeploying v{previous.Version} did not come up healthy (flyctl exit {outcome.ExitCode}, {outcome.MachinesHealthy}/{outcome.Machines} machines healthy); " +
                          $"check flyctl status -a {settings.App} and flyctl releases -a {settings.App} --image");
-            journal.Record(journalStep, "code", "redeploy of the previous image failed");
+            journal.Update<RollbackOutputs>(journalStep, o => o with { Code = "redeploy of the previous image failed" });
         }
     }
 

@@ -46,18 +46,12 @@ public sealed class Validate : DeployStep, IUsesBackend, IPlannedTask<DeployCont
         var wall = watch.Elapsed;
         context.ValidationResults = results;
         ValidationRunner.Print(context.Log, results);
-        foreach (var result in results)
-        {
-            context.Journal?.Record(Name, $"check.{result.Name}", $"{ValidationRunner.Label(result.Outcome)}: {result.Summary}");
-            context.Journal?.Record(Name, $"check.{result.Name}.seconds", result.Duration.TotalSeconds.ToString("0.000", System.Globalization.CultureInfo.InvariantCulture));
-        }
-
         if (context.Journal is { } journal)
         {
             Reporting.TimelineParts.RecordChecks(journal, Name, started, results);
+            journal.Write(new State.ValidateOutputs { Checks = ValidationRunner.Outputs(results, withSeconds: true), WallSeconds = Math.Round(wall.TotalSeconds, 3) });
         }
 
-        context.Journal?.Record(Name, "checks.wall_seconds", wall.TotalSeconds.ToString("0.000", System.Globalization.CultureInfo.InvariantCulture));
         context.Information("Checks took {0:0.0} s (slowest {1:0.0} s, {2:0.0} s if run one after another).",
             wall.TotalSeconds, results.Max(r => r.Duration.TotalSeconds), results.Sum(r => r.Duration.TotalSeconds));
 
