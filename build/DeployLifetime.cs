@@ -113,7 +113,7 @@ public sealed class DeployLifetime(IEnumerable<IFrostingTask> tasks) : FrostingL
         {
             var error = info.ThrownException is { } thrown ? Unwrap(thrown).Message : null;
             journal.Finish(info.Successful, error is null ? null : context.RollbackOutcome is { } r ? $"{error} Rollback: {r.Summary}." : error);
-            var report = Reporting.RunReport.From(context, journal);
+            var report = Reporting.RunReport.From(journal, context.Settings.App, context.Settings.Verify, context.RollbackOutcome, context.Diagnostics);
             var (markdown, _) = Reporting.ReportWriter.Write(report, journal.Directory, context.Masker.Apply);
             Reporting.AuditLog.Append(context.StateDirectory, report, context.Masker.Apply);
             context.ReportPath = markdown;
@@ -159,7 +159,7 @@ public sealed class DeployLifetime(IEnumerable<IFrostingTask> tasks) : FrostingL
 
         foreach (var point in points)
         {
-            await context.Hooks.RunAsync(point, result);
+            await context.RunHookAsync(point, result);
         }
     }
 
@@ -170,8 +170,8 @@ public sealed class DeployLifetime(IEnumerable<IFrostingTask> tasks) : FrostingL
             return;
         }
 
-        github.Annotate("Pre-deploy check", context.ValidationResults ?? []);
-        github.Annotate("Verification", context.VerifyResults ?? []);
+        github.Annotate("Pre-deploy check", context.Journal?.Read<State.ValidateOutputs>()?.Checks ?? []);
+        github.Annotate("Verification", context.Journal?.Read<State.VerifyOutputs>()?.Checks ?? []);
         if (failure is not null && report.Checks.All(c => c.Result != "FAIL") && report.Verification.All(c => c.Result != "FAIL"))
         {
             github.Error($"{report.Target} failed", context.Masker.Apply(Unwrap(failure).Message));

@@ -19,9 +19,8 @@ public sealed class Verify : DeployStep, IPlannedTask<DeployContext>
         var since = journal.Step("Release").StartedAt ?? await CurrentReleaseTimeAsync(context) ?? context.Time.GetUtcNow().AddMinutes(-15);
         var expected = MigrateOutputs.Revision(journal.Read<MigrateOutputs>()?.RevisionAfter);
         var results = await service.RunAsync(since, expected, CancellationToken.None);
-        context.VerifyResults = results;
         ValidationRunner.Print(context.Log, results);
-        journal.Write(new VerifyOutputs { Checks = ValidationRunner.Outputs(results, withSeconds: false) });
+        journal.Write(new VerifyOutputs { Checks = ValidationRunner.Outputs(results) });
 
         var failed = results.Where(r => r.Outcome == CheckOutcome.Fail).Select(r => r.Name).ToList();
         if (failed.Count > 0)

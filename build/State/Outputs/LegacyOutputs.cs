@@ -102,7 +102,7 @@ internal static partial class LegacyOutputs
     /// <summary>"check.&lt;name&gt;" = "pass: summary", with Validate's "check.&lt;name&gt;.seconds" or Verify's "&lt;name in snake_case&gt;.&lt;figure&gt;".</summary>
     private static JsonObject Checks(IReadOnlyDictionary<string, string> old, bool validate)
     {
-        var checks = new JsonObject();
+        var checks = new JsonArray();
         var names = old.Keys.Where(k => k.StartsWith("check.", StringComparison.Ordinal) && !(validate && k.EndsWith(".seconds", StringComparison.Ordinal)))
             .Select(k => k["check.".Length..]);
         foreach (var name in names)
@@ -111,6 +111,7 @@ internal static partial class LegacyOutputs
             var colon = text.IndexOf(": ", StringComparison.Ordinal);
             var check = new JsonObject
             {
+                ["name"] = name,
                 ["result"] = colon < 0 ? text : text[..colon],
                 ["summary"] = colon < 0 ? string.Empty : text[(colon + 2)..],
             };
@@ -142,7 +143,7 @@ internal static partial class LegacyOutputs
                 }
             }
 
-            checks[name] = check;
+            checks.Add(check);
         }
 
         var result = new JsonObject { ["checks"] = checks };

@@ -1,9 +1,11 @@
 namespace DeployBuild.State;
 
-/// <summary>Verify's checks, by name, with their figures and latency samples.</summary>
+/// <summary>Verify's checks, in the order they are reported, with their figures and latency samples.</summary>
 public sealed record VerifyOutputs : IStepOutputs
 {
     public static string Step => "Verify";
 
-    public SortedDictionary<string, CheckOutput> Checks { get; init; } = new(StringComparer.Ordinal);
+    public List<CheckOutput> Checks { get; init; } = [];
+
+    public CheckOutput? Check(string name) => Checks.Find(c => c.Name == name);
 }

@@ -339,8 +339,9 @@ public sealed class BuildCliTests
         var old = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(path))!;
         old["version"] = 1;
         var outputs = new System.Text.Json.Nodes.JsonObject();
-        foreach (var (name, check) in checks)
+        foreach (var check in checks)
         {
+            var name = check.Name;
             outputs[$"check.{name}"] = $"{check.Result}: {check.Summary}";
             outputs[$"check.{name}.seconds"] = check.Seconds!.Value.ToString("0.000", System.Globalization.CultureInfo.InvariantCulture);
         }
@@ -357,8 +358,7 @@ public sealed class BuildCliTests
         Assert.Contains($"Skipping Validate: done in run {journal.RunId}", resumed.Output);
         Assert.Contains("An error occurred when executing task 'Backup'", resumed.Output);
         Assert.Equal(JournalData.CurrentVersion, journal.Data.Version);
-        Assert.Equal(checks.Keys, journal.Read<ValidateOutputs>()!.Checks.Keys);
-        Assert.Equal(checks.Values.Select(c => (c.Result, c.Summary)), journal.Read<ValidateOutputs>()!.Checks.Values.Select(c => (c.Result, c.Summary)));
+        Assert.Equal(checks.Select(c => (c.Name, c.Result, c.Summary)), journal.Read<ValidateOutputs>()!.Checks.Select(c => (c.Name, c.Result, c.Summary)));
         Assert.True(journal.Read<HookOutputs>()!.PreDeployPassed);
     }
 

@@ -32,7 +32,7 @@ public sealed class DeployFlowTests
         Assert.Equal("succeeded", journal.Data.Status);
         Assert.Equal(1, journal.Read<ReleaseOutputs>()!.PreviousVersion);
         Assert.Equal(2, journal.Read<ReleaseOutputs>()!.NewVersion);
-        Assert.Equal("pass", journal.Read<VerifyOutputs>()!.Checks["Health"].Result);
+        Assert.Equal("pass", journal.Read<VerifyOutputs>()!.Check("Health")!.Result);
         Tests.Reporting.PicturesEndToEnd.AssertGoodDeployPictures(bed, journal, second.Output);
 
         // The hooks ran at their points with the run's facts.

@@ -54,7 +54,7 @@ public static class PicturesEndToEnd
 
         var markdown = File.ReadAllText(Path.Combine(journal.Directory, "report.md"));
         var chart = MermaidBlocks.ParseXyChart(MermaidBlocks.Blocks(markdown)[1]);
-        var latency = journal.Read<VerifyOutputs>()!.Checks["Latency"];
+        var latency = journal.Read<VerifyOutputs>()!.Check("Latency")!;
         Assert.Equal(latency.SamplesMs!, Assert.Single(chart.Bars));
         Assert.Equal(3, chart.Lines.Count);
         Assert.InRange(Math.Abs(latency.Figures!["p95_ms"] - chart.Lines[1][0]), 0, 0.051);

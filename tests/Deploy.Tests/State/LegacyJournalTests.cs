@@ -48,20 +48,20 @@ public sealed class LegacyJournalTests
         Assert.Equal("git-0123456789ab-0a1b2c", release.ImageLabel);
 
         var validate = journal.Read<ValidateOutputs>()!;
-        Assert.Equal(new CheckOutput { Result = "pass", Summary = "12 passed", Seconds = 21.402 }, validate.Checks["Backend tests"]);
-        Assert.Equal("warn", validate.Checks["Fly config"].Result);
-        Assert.Equal("fly.toml has no [[vm]] section", validate.Checks["Fly config"].Summary);
+        Assert.Equal(new CheckOutput { Name = "Backend tests", Result = "pass", Summary = "12 passed", Seconds = 21.402 }, validate.Check("Backend tests")!);
+        Assert.Equal("warn", validate.Check("Fly config")!.Result);
+        Assert.Equal("fly.toml has no [[vm]] section", validate.Check("Fly config")!.Summary);
         Assert.Equal(22.007, validate.WallSeconds);
         Assert.Equal(2, validate.Checks.Count);
 
         var verify = journal.Read<VerifyOutputs>()!;
-        Assert.Equal(["Error rate", "Health", "Latency"], verify.Checks.Keys);
-        var latency = verify.Checks["Latency"];
+        Assert.Equal(["Error rate", "Health", "Latency"], verify.Checks.Select(c => c.Name));
+        var latency = verify.Check("Latency")!;
         Assert.Equal(("FAIL", "p95 612 ms over 500 ms"), (latency.Result, latency.Summary));
         Assert.Equal([101.5, 120.5, 612, 98], latency.SamplesMs!);
         Assert.Equal(new SortedDictionary<string, double> { ["p50_ms"] = 120.5, ["p95_ms"] = 612 }, latency.Figures);
-        Assert.Equal(new SortedDictionary<string, double> { ["errors"] = 1, ["lines"] = 200, ["percent"] = 0.5 }, verify.Checks["Error rate"].Figures);
-        Assert.Null(verify.Checks["Health"].Figures);
+        Assert.Equal(new SortedDictionary<string, double> { ["errors"] = 1, ["lines"] = 200, ["percent"] = 0.5 }, verify.Check("Error rate")!.Figures);
+        Assert.Null(verify.Check("Health")!.Figures);
 
         var rolledBack = journal.Read<RollbackOutputs>(RollbackOutputs.AutomaticStep)!;
         Assert.Equal(9, rolledBack.ServingVersion);

@@ -36,7 +36,7 @@ public sealed class RunJournalTests
         var journal = RunJournal.Create(dir.Path, "Deploy", null, "d", masker.Apply, TimeProvider.System);
 
         journal.Update<RollbackOutputs>(RollbackOutputs.AutomaticStep, o => o with { Schema = "url postgres://app:s3cr3t-value-42@db/app" });
-        journal.Write(new VerifyOutputs { Checks = { ["Health"] = new CheckOutput { Result = "FAIL", Summary = "s3cr3t-value-42 in the body" } } });
+        journal.Write(new VerifyOutputs { Checks = [new CheckOutput { Name = "Health", Result = "FAIL", Summary = "s3cr3t-value-42 in the body" }] });
         journal.Fail("Migrate", "password s3cr3t-value-42 rejected");
         journal.Finish(false, "boom s3cr3t-value-42");
 
