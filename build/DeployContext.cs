@@ -56,12 +56,6 @@ public sealed class DeployContext : FrostingContext
     /// <summary>The build's npm tools (squawk, dockerfilelint).</summary>
     public NpmTools NpmTools => _npm.Value;
 
-    /// <summary>The pre-deploy checks' results, once Validate ran (for the report).</summary>
-    public IReadOnlyList<CheckResult>? ValidationResults { get; internal set; }
-
-    /// <summary>The post-deploy checks' results, once Verify ran (for the report).</summary>
-    public IReadOnlyList<CheckResult>? VerifyResults { get; internal set; }
-
     /// <summary>Set under GitHub Actions: masks, groups, annotations, summary, outputs.</summary>
     public Reporting.GitHubActionsReporter? GitHubActions { get; }
 
@@ -73,26 +67,6 @@ public sealed class DeployContext : FrostingContext
 
     /// <summary>The tasks this run will execute, in order (set in setup).</summary>
     public IReadOnlyList<string> PlannedTasks { get; internal set; } = [];
-
-    /// <summary>The hook scripts of the config folder.</summary>
-    public Hooks.HookRunner Hooks => _hooks ??= new Hooks.HookRunner(this);
-
-    private Hooks.HookRunner? _hooks;
-
-    /// <summary>
-    /// The pre-deploy hook, once per run, before the first step that changes production (Backup,
-    /// Migrate or Release, whichever runs first) of a run that deploys.
-    /// </summary>
-    public async Task BeforeFirstChangeAsync()
-    {
-        if (!PlannedTasks.Contains("Release", StringComparer.OrdinalIgnoreCase) || Journal?.Output("Hooks", "pre-deploy") is not null)
-        {
-            return;
-        }
-
-        await Hooks.RunAsync("pre-deploy");
-        Journal?.Record("Hooks", "pre-deploy", Journal.Output("Hooks", "pre-deploy") ?? "none");
-    }
 
     /// <summary>Other runs' reports worth pointing at in the last lines (the demo's deploys).</summary>
     public List<(string Label, string Path)> OtherReports { get; } = [];

@@ -123,7 +123,7 @@ public sealed class DeployLifetime(IEnumerable<IFrostingTask> tasks) : FrostingL
             }
 
             journal.Finish(info.Successful, error is null ? null : context.RollbackOutcome is { } r ? $"{error} Rollback: {r.Summary}." : error);
-            var report = Reporting.RunReport.From(context, journal);
+            var report = Reporting.RunReport.From(journal, context.Settings.App, context.Settings.Verify, context.RollbackOutcome, context.Diagnostics);
             var (markdown, _) = Reporting.ReportWriter.Write(report, journal.Directory, context.Masker.Apply);
             Reporting.AuditLog.Append(context.StateDirectory, report, context.Masker.Apply);
             context.ReportPath = markdown;
@@ -169,7 +169,7 @@ public sealed class DeployLifetime(IEnumerable<IFrostingTask> tasks) : FrostingL
 
         foreach (var point in points)
         {
-            await context.Hooks.RunAsync(point, result);
+            await context.RunHookAsync(point, result);
         }
     }
 
@@ -180,8 +180,8 @@ public sealed class DeployLifetime(IEnumerable<IFrostingTask> tasks) : FrostingL
             return;
         }
 
-        github.Annotate("Pre-deploy check", context.ValidationResults ?? []);
-        github.Annotate("Verification", context.VerifyResults ?? []);
+        github.Annotate("Pre-deploy check", context.Journal?.Read<State.ValidateOutputs>()?.Checks ?? []);
+        github.Annotate("Verification", context.Journal?.Read<State.VerifyOutputs>()?.Checks ?? []);
         if (failure is not null && report.Checks.All(c => c.Result != "FAIL") && report.Verification.All(c => c.Result != "FAIL"))
         {
             github.Error($"{report.Target} failed", context.Masker.Apply(Unwrap(failure).Message));
@@ -207,8 +207,8 @@ public sealed class DeployLifetime(IEnumerable<IFrostingTask> tasks) : FrostingL
             journal.RunId,
             journal.Data.Target,
             succeeded ? "succeeded" : rolledBack is { Complete: true } ? "failed, rolled back" : "failed",
-            Version(journal.Output("Release", "previous_version")),
-            Version(journal.Output("Release", "new_version")),
+            journal.Read<State.ReleaseOutputs>()?.PreviousVersion,
+            journal.Read<State.ReleaseOutputs>()?.NewVersion,
             rolledBack?.Done ?? [],
             context.ReportPath ?? journal.Path)
         {
@@ -218,8 +218,6 @@ public sealed class DeployLifetime(IEnumerable<IFrostingTask> tasks) : FrostingL
         string[] events = succeeded ? ["success"] : rolledBack is not null ? ["rollback", "failure"] : ["failure"];
         await Notifications.NotificationSender.SendAsync(context.Settings.Notifications, events, notification, Environment.GetEnvironmentVariable, context.Log);
     }
-
-    private static int? Version(string? text) => int.TryParse(text, out var version) ? version : null;
 
     private static Exception Unwrap(Exception exception)
     {

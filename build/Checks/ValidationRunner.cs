@@ -79,5 +79,18 @@ public static class ValidationRunner
         _ => "FAIL",
     };
 
+    /// <summary>The checks as the journal keeps them, in their order.</summary>
+    public static List<State.CheckOutput> Outputs(IEnumerable<CheckResult> results) =>
+        results.Select(r => new State.CheckOutput
+        {
+            Name = r.Name,
+            Result = Label(r.Outcome),
+            Summary = r.Summary,
+            Seconds = Math.Round(r.Duration.TotalSeconds, 3),
+            Findings = r.Findings.Count == 0 ? null : r.Findings.Select(f => new State.FindingOutput(Label(f.Outcome), f.Message, f.Fix, f.Location)).ToList(),
+            Figures = r.Figures.Count == 0 ? null : new SortedDictionary<string, double>(r.Figures.ToDictionary(f => f.Key, f => Math.Round(f.Value, 3)), StringComparer.Ordinal),
+            SamplesMs = r.Samples.Count == 0 ? null : r.Samples.Select(m => Math.Round(m, 1)).ToList(),
+        }).ToList();
+
     private static string Seconds(TimeSpan duration) => $"{duration.TotalSeconds:0.0} s";
 }

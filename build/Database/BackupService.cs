@@ -347,5 +347,5 @@ public sealed class BackupService(CommandRunner runner, ICakeLog log, TimeProvid
         _ => $"{bytes / 1024.0 / 1024 / 1024:0.00} GB",
     };
 
-    internal static string Seconds(TimeSpan span) => span.TotalSeconds.ToString("0.000", CultureInfo.InvariantCulture);
+    internal static double Seconds(TimeSpan span) => Math.Round(span.TotalSeconds, 3);
 }

@@ -93,7 +93,7 @@ public sealed class DemoRunner(DeployContext context)
             yield return $"the first deploy should succeed; it exited {first.ExitCode} ({first.Journal.Data.Error})";
         }
 
-        if (first.Journal.Output("Migrate", "revision_after") != "0003")
+        if (first.Journal.Read<State.MigrateOutputs>()?.RevisionAfter != "0003")
         {
             yield return "the first deploy should migrate the database to 0003";
         }

@@ -1,10 +1,14 @@
-using Cake.Common.Diagnostics;
+using Cake.Core.Diagnostics;
 using DeployBuild.Process;
+using DeployBuild.State;
 
 namespace DeployBuild.Hooks;
 
 /// <summary>A pre-* hook said no: the run stops before anything changes.</summary>
 public sealed class HookFailedException(string message) : Exception(message);
+
+/// <summary>What a hook is told of the run (as DEPLOY_* variables), besides what the journal recorded.</summary>
+public sealed record HookFacts(string App, string Target, string? Commit, string BackendPath, string StateDirectory, string? ReportPath);
 
 /// <summary>
 /// "Intégration avec Autres Agents": scripts in the config folder's hooks/ named after the point
@@ -12,11 +16,14 @@ public sealed class HookFailedException(string message) : Exception(message);
 /// .sh runs with bash, .ps1 with pwsh, .py with python3, others must be executable), given the
 /// run's facts as DEPLOY_* variables. A failing pre-* hook stops the run; the others only warn.
 /// </summary>
-public sealed class HookRunner(DeployContext context)
+/// <param name="configDirectory">The config folder; hooks live in its hooks/.</param>
+/// <param name="skip">--skip-hooks: say which hook would have run, run none.</param>
+/// <param name="display">Shows a path as the person who started the build would type it.</param>
+public sealed class HookRunner(string configDirectory, bool skip, CommandRunner commands, ICakeLog log, Func<string, string> display)
 {
     public static readonly IReadOnlyList<string> Points = ["pre-validate", "pre-deploy", "post-deploy", "on-rollback", "on-failure"];
 
-    public string Directory => Path.Combine(context.Options.ConfigDirectory, "hooks");
+    public string Directory => Path.Combine(configDirectory, "hooks");
 
     public string? Find(string point)
     {
@@ -38,7 +45,7 @@ public sealed class HookRunner(DeployContext context)
     }
 
     /// <summary>Runs the hook for <paramref name="point"/>, if there is one; a pre-* hook that fails throws.</summary>
-    public async Task RunAsync(string point, string? result = null)
+    public async Task RunAsync(string point, HookFacts facts, RunJournal? journal, string? result = null)
     {
         var hook = Find(point);
         if (hook is null)
@@ -46,59 +53,62 @@ public sealed class HookRunner(DeployContext context)
             return;
         }
 
-        var journal = context.Journal;
-        if (context.Options.SkipHooks)
+        if (skip)
         {
-            context.Information("Skipping the {0} hook ({1}): --skip-hooks.", point, Path.GetFileName(hook));
-            journal?.Record("Hooks", point, "skipped (--skip-hooks)");
+            log.Information("Skipping the {0} hook ({1}): --skip-hooks.", point, Path.GetFileName(hook));
+            Record(journal, point, "skipped (--skip-hooks)");
             return;
         }
 
         var (program, arguments) = Interpreter(hook);
-        context.Information("Running the {0} hook ({1})...", point, context.Display(hook));
+        log.Information("Running the {0} hook ({1})...", point, display(hook));
         try
         {
-            await context.Commands.RunAsync(new Command(program, arguments)
+            await commands.RunAsync(new Command(program, arguments)
             {
                 WorkingDirectory = Directory,
-                Environment = Variables(point, result),
+                Environment = Variables(point, result, facts, journal),
                 Timeout = TimeSpan.FromMinutes(10),
                 DisplayName = $"{point} hook",
             });
-            journal?.Record("Hooks", point, "ok");
+            Record(journal, point, "ok");
         }
         catch (Exception ex) when (ex is CommandFailedException or CommandTimeoutException or ToolNotFoundException)
         {
-            journal?.Record("Hooks", point, $"failed: {ex.Message.Split('\n')[0]}");
+            Record(journal, point, $"failed: {ex.Message.Split('\n')[0]}");
             if (point.StartsWith("pre-", StringComparison.Ordinal))
             {
                 throw new HookFailedException($"The {point} hook said no, so the run stops before changing anything: {ex.Message}");
             }
 
-            context.Warning("The {0} hook failed (the run goes on): {1}", point, ex.Message.Split('\n')[0]);
+            log.Warning("The {0} hook failed (the run goes on): {1}", point, ex.Message.Split('\n')[0]);
         }
     }
 
-    private Dictionary<string, string?> Variables(string point, string? result)
+    private static void Record(RunJournal? journal, string point, string result) =>
+        journal?.Update<HookOutputs>(o => o with { Results = new(o.Results, StringComparer.Ordinal) { [point] = result } });
+
+    private static Dictionary<string, string?> Variables(string point, string? result, HookFacts facts, RunJournal? journal)
     {
-        var journal = context.Journal;
-        string Output(string step, string key) => journal?.Output(step, key) is { } value && value != "none" ? value : string.Empty;
+        var release = journal?.Read<ReleaseOutputs>();
+        var migrate = journal?.Read<MigrateOutputs>();
+        static string Text(object? value) => value is null ? string.Empty : Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture)!;
         return new Dictionary<string, string?>
         {
             ["DEPLOY_HOOK"] = point,
-            ["DEPLOY_APP"] = context.Settings.App,
+            ["DEPLOY_APP"] = facts.App,
             ["DEPLOY_RUN_ID"] = journal?.RunId ?? string.Empty,
-            ["DEPLOY_TARGET"] = journal?.Data.Target ?? context.Options.Target,
-            ["DEPLOY_COMMIT"] = context.Commit ?? string.Empty,
-            ["DEPLOY_BACKEND"] = context.Settings.BackendPath,
-            ["DEPLOY_RELEASE_BEFORE"] = Output("Release", "previous_version"),
-            ["DEPLOY_RELEASE_AFTER"] = Output("Release", "new_version"),
-            ["DEPLOY_IMAGE"] = Output("Release", "new_image"),
-            ["DEPLOY_SCHEMA_BEFORE"] = Output("Migrate", "revision_before"),
-            ["DEPLOY_SCHEMA_AFTER"] = Output("Migrate", "revision_after"),
+            ["DEPLOY_TARGET"] = journal?.Data.Target ?? facts.Target,
+            ["DEPLOY_COMMIT"] = facts.Commit ?? string.Empty,
+            ["DEPLOY_BACKEND"] = facts.BackendPath,
+            ["DEPLOY_RELEASE_BEFORE"] = Text(release?.PreviousVersion),
+            ["DEPLOY_RELEASE_AFTER"] = Text(release?.NewVersion),
+            ["DEPLOY_IMAGE"] = Text(release?.NewImage),
+            ["DEPLOY_SCHEMA_BEFORE"] = Text(migrate?.RevisionBefore),
+            ["DEPLOY_SCHEMA_AFTER"] = Text(migrate?.RevisionAfter),
             ["DEPLOY_RESULT"] = result ?? "running",
-            ["DEPLOY_STATE_DIR"] = context.StateDirectory,
-            ["DEPLOY_REPORT"] = context.ReportPath ?? string.Empty,
+            ["DEPLOY_STATE_DIR"] = facts.StateDirectory,
+            ["DEPLOY_REPORT"] = facts.ReportPath ?? string.Empty,
         };
     }
 

@@ -167,8 +167,6 @@ public sealed record DeployHistory(string App, IReadOnlyList<HistoryEntry> Runs)
             return null;
         }
 
-        string? Output(string step, string key) =>
-            journal is not null && journal.Steps.TryGetValue(step, out var record) && record.Outputs.TryGetValue(key, out var value) ? value : null;
 
         var result = audit?.GetValueOrDefault("result")?.Replace('_', ' ') ?? journal?.Status switch
         {
@@ -182,19 +180,21 @@ public sealed record DeployHistory(string App, IReadOnlyList<HistoryEntry> Runs)
         string? schemaBefore, schemaAfter;
         if (string.Equals(target, "Rollback", StringComparison.OrdinalIgnoreCase))
         {
-            before = Version(Output("Rollback", "from_version"));
-            after = Version(Output("Rollback", "serving_version") ?? Output("Rollback", "to_version"));
+            var rollback = journal?.Read<RollbackOutputs>();
+            before = rollback?.FromVersion;
+            after = rollback?.ServingVersion ?? rollback?.ToVersion;
             schemaBefore = null;
-            schemaAfter = Output("Rollback", "schema") is { } schema && schema.StartsWith("downgraded to ", StringComparison.Ordinal) ? schema["downgraded to ".Length..] : null;
+            schemaAfter = rollback?.Schema is { } schema && schema.StartsWith("downgraded to ", StringComparison.Ordinal) ? schema["downgraded to ".Length..] : null;
         }
         else
         {
-            before = Version(Output("Release", "previous_version"));
-            var serving = Version(Output("AutoRollback", "serving_version"));
-            after = serving ?? Version(Output("Release", "new_version"));
-            schemaBefore = Output("Migrate", "revision_before") ?? Output("Backup", "revision");
+            var deployed = journal?.Read<ReleaseOutputs>();
+            var migrated = journal?.Read<MigrateOutputs>();
+            before = deployed?.PreviousVersion;
+            after = journal?.Read<RollbackOutputs>(RollbackOutputs.AutomaticStep)?.ServingVersion ?? deployed?.NewVersion;
+            schemaBefore = migrated?.RevisionBefore ?? journal?.Read<BackupOutputs>()?.Revision;
             var migrateUndone = journal is not null && journal.Steps.TryGetValue("Migrate", out var migrate) && migrate.Status == StepStatus.RolledBack;
-            schemaAfter = migrateUndone ? schemaBefore : Output("Migrate", "revision_after") ?? schemaBefore;
+            schemaAfter = migrateUndone ? schemaBefore : migrated?.RevisionAfter ?? schemaBefore;
         }
 
         if (before is null && after is null && audit?.GetValueOrDefault("release") is { } release)

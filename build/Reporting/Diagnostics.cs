@@ -1,7 +1,9 @@
 using System.Text;
-using Cake.Common.Diagnostics;
+using Cake.Core.Diagnostics;
 using DeployBuild.Checks;
+using DeployBuild.Fly;
 using DeployBuild.Health;
+using DeployBuild.Settings;
 using DeployBuild.State;
 
 namespace DeployBuild.Reporting;
@@ -17,7 +19,7 @@ public sealed record DiagnosticsResult(FailureCase Case, IReadOnlyList<string> F
 /// status; the last log lines; secret names present and missing; the release list), and the
 /// runbook case the failure matches, with the next command to run.
 /// </summary>
-public static class Diagnostics
+public sealed class Diagnostics(DeploySettings settings, FlyCli fly, ICakeLog log, Func<string, string> mask)
 {
     public const int LogLines = 200;
 
@@ -26,34 +28,38 @@ public static class Diagnostics
     /// rollback: for Release and Verify, the evidence is captured while the failed release still runs;
     /// for every failure, the runbook case and its next commands are printed.
     /// </summary>
-    public static async Task AfterFailureAsync(DeployContext context, RunJournal journal)
+    /// <returns>The runbook case and the files saved; null when no step failed or nothing could be told.</returns>
+    public async Task<DiagnosticsResult?> AfterFailureAsync(RunJournal journal)
     {
+        DiagnosticsResult? result = null;
         var failed = journal.Data.Steps.Where(s => s.Value.Status == StepStatus.Failed).Select(s => s.Key).FirstOrDefault();
         try
         {
             if (failed is "Release" or "Verify")
             {
-                context.Information("Capturing diagnostics before anything is rolled back...");
-                context.Diagnostics = await CollectAsync(context, journal, CancellationToken.None);
+                log.Information("Capturing diagnostics before anything is rolled back...");
+                result = await CollectAsync(journal, CancellationToken.None);
             }
             else if (failed is not null)
             {
-                context.Diagnostics = new DiagnosticsResult(await ClassifyAsync(context, journal), []);
+                result = new DiagnosticsResult(await ClassifyAsync(journal), []);
             }
         }
         catch (Exception ex)
         {
-            context.Warning("Diagnostics could not be captured: {0}", Unwrap(ex).Message);
+            log.Warning("Diagnostics could not be captured: {0}", Unwrap(ex).Message);
         }
 
-        if (context.Diagnostics is { } diagnostics)
+        if (result is { } diagnostics)
         {
-            context.Error("Runbook case: {0}. {1}", diagnostics.Case.Name, diagnostics.Case.Explanation);
+            log.Error("Runbook case: {0}. {1}", diagnostics.Case.Name, diagnostics.Case.Explanation);
             foreach (var command in diagnostics.Case.NextCommands)
             {
-                context.Error("  next: {0}", command);
+                log.Error("  next: {0}", command);
             }
         }
+
+        return result;
     }
 
     private static Exception Unwrap(Exception exception)
@@ -66,12 +72,12 @@ public static class Diagnostics
         return exception;
     }
 
-    public static async Task<DiagnosticsResult> CollectAsync(DeployContext context, RunJournal journal, CancellationToken cancellationToken)
+    public async Task<DiagnosticsResult> CollectAsync(RunJournal journal, CancellationToken cancellationToken)
     {
         var directory = Path.Combine(journal.Directory, "diagnostics");
         Directory.CreateDirectory(directory);
         var files = new List<string>();
-        var app = context.Settings.App;
+        var app = settings.App;
 
         async Task Save(string name, Func<Task<string>> read)
         {
@@ -86,32 +92,32 @@ public static class Diagnostics
             }
 
             var path = Path.Combine(directory, name);
-            AtomicFile.WriteAllText(path, context.Masker.Apply(text));
+            AtomicFile.WriteAllText(path, mask(text));
             files.Add(path);
         }
 
-        await Save("health.txt", () => HealthResponsesAsync(context, cancellationToken));
-        await Save("status.json", () => context.Fly.ReadRawAsync(["status", "--json", "-a", app], cancellationToken));
-        await Save("releases.json", () => context.Fly.ReadRawAsync(["releases", "--json", "-a", app], cancellationToken));
+        await Save("health.txt", () => HealthResponsesAsync(cancellationToken));
+        await Save("status.json", () => fly.ReadRawAsync(["status", "--json", "-a", app], cancellationToken));
+        await Save("releases.json", () => fly.ReadRawAsync(["releases", "--json", "-a", app], cancellationToken));
         await Save("logs.txt", async () =>
         {
             // Bounded: flyctl logs --no-tail can poll forever; a timeout is recorded in the file and the collection goes on.
-            var lines = (await context.Fly.LogsTextAsync(context.Settings.Verify.LogsTimeout, cancellationToken)).Split('\n');
+            var lines = (await fly.LogsTextAsync(settings.Verify.LogsTimeout, cancellationToken)).Split('\n');
             return string.Join('\n', lines.TakeLast(LogLines));
         });
-        await Save("secrets.txt", () => SecretNamesAsync(context, cancellationToken));
+        await Save("secrets.txt", () => SecretNamesAsync(cancellationToken));
 
-        var failureCase = await ClassifyAsync(context, journal);
-        journal.Record("Diagnostics", "case", failureCase.Name);
-        journal.Record("Diagnostics", "folder", directory);
+        var failureCase = await ClassifyAsync(journal);
+        journal.Write(new DiagnosticsOutputs(failureCase.Name, directory));
         return new DiagnosticsResult(failureCase, files);
     }
 
     /// <summary>The runbook case of a failed run, from the step that failed and what it recorded.</summary>
-    public static async Task<FailureCase> ClassifyAsync(DeployContext context, RunJournal journal)
+    public async Task<FailureCase> ClassifyAsync(RunJournal journal)
     {
-        var app = context.Settings.App;
+        var app = settings.App;
         var failed = journal.Data.Steps.Where(s => s.Value.Status == StepStatus.Failed).Select(s => s.Key).FirstOrDefault();
+        var release = journal.Read<ReleaseOutputs>();
         var logs = $"flyctl logs -a {app}";
         var status = $"flyctl status -a {app}";
         switch (failed)
@@ -119,35 +125,35 @@ public static class Diagnostics
             case "Validate":
                 return new("Pre-deploy check failed", "A check of the checklist failed; nothing was changed.", ["./build.sh --target=Validate"]);
             case "Backup":
-                return new("Backup failed", "No backup, so no schema change was made.", ["pg_dump --version", $"psql \"${context.Settings.Database.UrlEnv}\" -c 'select 1'"]);
+                return new("Backup failed", "No backup, so no schema change was made.", ["pg_dump --version", $"psql \"${settings.Database.UrlEnv}\" -c 'select 1'"]);
             case "Migrate":
                 return new("Migration Échoue", "alembic upgrade head failed.", [
-                    $"cd {context.Settings.BackendPath} && {context.Settings.Migrations.Command} current",
-                    $"cd {context.Settings.BackendPath} && {context.Settings.Migrations.Command} history",
+                    $"cd {settings.BackendPath} && {settings.Migrations.Command} current",
+                    $"cd {settings.BackendPath} && {settings.Migrations.Command} history",
                 ]);
-            case "Release" when journal.Output("Release", "new_version") is null or "none":
+            case "Release" when release?.NewVersion is null:
                 return new("Build Docker Échoue", "flyctl could not build or release the image.", [
-                    $"docker build -t {app} {context.Settings.BackendPath}",
+                    $"docker build -t {app} {settings.BackendPath}",
                     $"flyctl deploy --local-only -a {app}",
                 ]);
-            case "Release" when journal.Output("Release", "new_status") == "failed" && journal.Output("Release", "machines") is { } onNothing && onNothing.StartsWith("0/", StringComparison.Ordinal):
+            case "Release" when release is { NewStatus: "failed", MachinesOnNewRelease: 0 }:
                 // flyctl recorded the release, then its release_command failed before any machine changed.
                 return new("Migration Échoue", "The release_command failed: Fly recorded the release as failed and no machine runs it.", [
                     logs,
                     $"flyctl releases -a {app}",
-                    $"cd {context.Settings.BackendPath} && {context.Settings.Migrations.Command} current",
+                    $"cd {settings.BackendPath} && {settings.Migrations.Command} current",
                 ]);
-            case "Release" when journal.Output("Release", "machines") is { } machines && machines.Contains(" 0 healthy", StringComparison.Ordinal) && !await MachinesStartedAsync(context):
+            case "Release" when release is { MachinesHealthy: 0 } && !await MachinesStartedAsync():
                 return new("Application Ne Démarre Pas", "The new machines did not start.", [logs, $"flyctl secrets list -a {app}", status]);
             case "Release":
-                return new("Health Check Échoue", "The new release runs but its health checks fail.", [$"curl -i {BaseUrl(context)}/health", logs, status]);
-            case "Verify" when Failing(context, "Health") || Failing(context, "Database"):
-                return new("Health Check Échoue", "The release does not answer its health endpoints (or its database).", [$"curl -i {BaseUrl(context)}/health", logs]);
-            case "Verify" when Failing(context, "Machines"):
+                return new("Health Check Échoue", "The new release runs but its health checks fail.", [$"curl -i {BaseUrl()}/health", logs, status]);
+            case "Verify" when Failing(journal, "Health") || Failing(journal, "Database"):
+                return new("Health Check Échoue", "The release does not answer its health endpoints (or its database).", [$"curl -i {BaseUrl()}/health", logs]);
+            case "Verify" when Failing(journal, "Machines"):
                 return new("Application Ne Démarre Pas", "Machines are not started with their checks passing.", [status, logs]);
-            case "Verify" when Failing(context, "Latency"):
+            case "Verify" when Failing(journal, "Latency"):
                 return new("Response time > 500ms", "The release answers too slowly (runbook: optimise queries).", [logs, $"flyctl scale show -a {app}"]);
-            case "Verify" when Failing(context, "Error rate"):
+            case "Verify" when Failing(journal, "Error rate"):
                 return new("Error rate > 1%", "The release logs errors (runbook: investigate the logs).", [logs]);
             case "Verify":
                 return new("Endpoint check failed", "A critical endpoint does not answer as deploy.toml expects.", [logs]);
@@ -156,14 +162,14 @@ public static class Diagnostics
         }
     }
 
-    private static bool Failing(DeployContext context, string check) =>
-        context.VerifyResults?.Any(r => r.Name == check && r.Outcome == CheckOutcome.Fail) == true;
+    private static bool Failing(RunJournal journal, string check) =>
+        journal.Read<VerifyOutputs>()?.Check(check)?.Result == ValidationRunner.Label(CheckOutcome.Fail);
 
-    private static async Task<bool> MachinesStartedAsync(DeployContext context)
+    private async Task<bool> MachinesStartedAsync()
     {
         try
         {
-            return (await context.Fly.StatusAsync()).Machines?.Any(m => m.State == "started") == true;
+            return (await fly.StatusAsync()).Machines?.Any(m => m.State == "started") == true;
         }
         catch (Exception ex) when (ex is Process.CommandFailedException or System.Text.Json.JsonException)
         {
@@ -171,21 +177,21 @@ public static class Diagnostics
         }
     }
 
-    private static string BaseUrl(DeployContext context) => context.Settings.Verify.BaseUrl ?? $"https://{context.Settings.App}.fly.dev";
+    private string BaseUrl() => settings.Verify.BaseUrl ?? $"https://{settings.App}.fly.dev";
 
-    private static async Task<string> HealthResponsesAsync(DeployContext context, CancellationToken cancellationToken)
+    private async Task<string> HealthResponsesAsync(CancellationToken cancellationToken)
     {
-        using var verify = new Verification.VerifyService(context.Settings, context.Fly, Environment.GetEnvironmentVariable, context.Log);
+        using var verify = new Verification.VerifyService(settings, fly, Environment.GetEnvironmentVariable, log);
         var baseUrl = await verify.BaseUrlAsync(cancellationToken);
         using var http = HealthHttp.CreateClient();
         var text = new StringBuilder();
-        foreach (var path in context.Settings.Verify.HealthPaths.Append(context.Settings.Verify.DatabaseHealthPath).Distinct())
+        foreach (var path in settings.Verify.HealthPaths.Append(settings.Verify.DatabaseHealthPath).Distinct())
         {
             text.Append("GET ").Append(HttpProbe.Combine(baseUrl, path)).Append('\n');
             try
             {
                 using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                timeout.CancelAfter(context.Settings.Verify.RequestTimeout);
+                timeout.CancelAfter(settings.Verify.RequestTimeout);
                 using var request = new HttpRequestMessage(HttpMethod.Get, HttpProbe.Combine(baseUrl, path));
                 var response = await HttpProbe.SendAsync(http, request, 2000, drain: false, TimeProvider.System, timeout.Token);
                 text.Append(response.Status).Append(' ').Append(response.Reason).Append('\n');
@@ -198,28 +204,28 @@ public static class Diagnostics
             }
             catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
             {
-                text.Append(HttpProbe.Describe(ex, context.Settings.Verify.RequestTimeout)).Append("\n\n");
+                text.Append(HttpProbe.Describe(ex, settings.Verify.RequestTimeout)).Append("\n\n");
             }
         }
 
         return text.ToString();
     }
 
-    private static async Task<string> SecretNamesAsync(DeployContext context, CancellationToken cancellationToken)
+    private async Task<string> SecretNamesAsync(CancellationToken cancellationToken)
     {
-        var present = (await context.Fly.SecretsListAsync(cancellationToken)).Select(s => s.Name).ToHashSet(StringComparer.Ordinal);
+        var present = (await fly.SecretsListAsync(cancellationToken)).Select(s => s.Name).ToHashSet(StringComparer.Ordinal);
         var text = new StringBuilder("Secret names on the app (values are never read):\n");
-        foreach (var name in context.Settings.Secrets.Required)
+        foreach (var name in settings.Secrets.Required)
         {
             text.Append(present.Contains(name) ? "  set      " : "  MISSING  ").Append(name).Append(" (required)\n");
         }
 
-        foreach (var name in context.Settings.Secrets.Optional)
+        foreach (var name in settings.Secrets.Optional)
         {
             text.Append(present.Contains(name) ? "  set      " : "  missing  ").Append(name).Append(" (optional)\n");
         }
 
-        foreach (var name in present.Except(context.Settings.Secrets.All).Order(StringComparer.Ordinal))
+        foreach (var name in present.Except(settings.Secrets.All).Order(StringComparer.Ordinal))
         {
             text.Append("  set      ").Append(name).Append('\n');
         }

@@ -67,11 +67,11 @@ public sealed class GitHubActionsReporter
         }
     }
 
-    public void Annotate(string title, IEnumerable<CheckResult> results)
+    public void Annotate(string title, IEnumerable<State.CheckOutput> checks)
     {
-        foreach (var result in results)
+        foreach (var result in checks)
         {
-            foreach (var finding in result.Findings.Where(f => f.Outcome == CheckOutcome.Fail))
+            foreach (var finding in (result.Findings ?? []).Where(f => f.Result == ValidationRunner.Label(CheckOutcome.Fail)))
             {
                 var message = finding.Fix is null ? finding.Message : $"{finding.Message} (fix: {finding.Fix})";
                 _provider.Commands.Error(message, Place($"{title}: {result.Name}", finding.Location));

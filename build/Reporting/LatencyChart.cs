@@ -13,16 +13,6 @@ public sealed record LatencySamples(IReadOnlyList<double> Millis, double? P50Ms,
 /// </summary>
 public static class LatencyChart
 {
-    /// <summary>The samples as the journal keeps them: milliseconds, space-separated.</summary>
-    public static string Format(IEnumerable<double> millis) =>
-        string.Join(' ', millis.Select(m => m.ToString("0.#", CultureInfo.InvariantCulture)));
-
-    public static IReadOnlyList<double> Parse(string? text) =>
-        (text ?? string.Empty).Split(' ', StringSplitOptions.RemoveEmptyEntries)
-            .Select(t => double.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? v : double.NaN)
-            .Where(v => !double.IsNaN(v))
-            .ToList();
-
     public static string Mermaid(LatencySamples samples)
     {
         var values = samples.Millis;

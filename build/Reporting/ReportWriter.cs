@@ -79,7 +79,7 @@ public static class ReportWriter
                 $"Backup: `{backup.File}` ({(backup.SizeBytes is { } size ? Database.BackupService.Size(size) : "?")}, verified: {backup.Verified}, SHA-256 `{backup.Sha256}`)");
             if (backup.RemoteUrl is { } remote)
             {
-                var encrypted = backup.RemoteEncryption is { } e && e != "none";
+                var encrypted = backup.RemoteEncryption is not null;
                 text.AppendLine();
                 text.AppendLine(CultureInfo.InvariantCulture,
                     $"Remote copy: `{remote}` ({(encrypted ? $"encrypted with {backup.RemoteEncryption}" : "**not encrypted**")}; size and SHA-256 read back from the store). " +

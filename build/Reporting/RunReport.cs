@@ -1,5 +1,4 @@
 using System.Globalization;
-using DeployBuild.Checks;
 using DeployBuild.Rollback;
 using DeployBuild.State;
 
@@ -20,8 +19,8 @@ public sealed record BackupInfo(string File, long? SizeBytes, string? Sha256, st
 }
 
 /// <summary>
-/// Everything a person (or a dashboard) needs to know about one run, built from the run's journal
-/// and the results the tasks left on the context.
+/// Everything a person (or a dashboard) needs to know about one run, built from the run's journal,
+/// with what a rollback did and the diagnostics of a failure.
 /// </summary>
 public sealed record RunReport(
     string RunId,
@@ -56,7 +55,7 @@ public sealed record RunReport(
     /// <summary>Verify's latency samples, from the journal, when Verify measured any.</summary>
     public LatencySamples? Latency { get; init; }
 
-    public static RunReport From(DeployContext context, RunJournal journal)
+    public static RunReport From(RunJournal journal, string app, Settings.VerifySettings verify, RollbackOutcome? rollback, DiagnosticsResult? diagnostics)
     {
         var data = journal.Data;
         var steps = data.Steps
@@ -68,20 +67,21 @@ public sealed record RunReport(
                 s.Value.Error ?? s.Value.Reason))
             .ToList();
 
-        string? Output(string step, string key) => journal.Output(step, key);
-        ReleaseInfo? Release(string version, string image) =>
-            int.TryParse(Output("Release", version), out var v) && Output("Release", image) is { } i && i != "none" ? new ReleaseInfo(v, i) : null;
+        var release = journal.Read<ReleaseOutputs>();
+        var migration = journal.Read<MigrateOutputs>();
+        var backup = journal.Read<BackupOutputs>();
+        var manual = journal.Read<RollbackOutputs>();
+        var before = Release(release?.Previous);
+        var after = Release(release?.Deployed);
 
-        var rollback = context.RollbackOutcome;
-        var serving = int.TryParse(Output("AutoRollback", "serving_version") ?? Output("Rollback", "serving_version"), out var servingVersion)
-            ? new ReleaseInfo(servingVersion, Output("Release", "previous_image") ?? Output("Rollback", "to_image") ?? string.Empty)
-            : data.Status == RunStatus.Succeeded ? Release("new_version", "new_image") : Release("previous_version", "previous_image");
-        var settings = context.Settings.Verify;
+        var serving = (journal.Read<RollbackOutputs>(RollbackOutputs.AutomaticStep)?.ServingVersion ?? manual?.ServingVersion) is { } servingVersion
+            ? new ReleaseInfo(servingVersion, release?.PreviousImage ?? manual?.ToImage ?? string.Empty)
+            : data.Status == RunStatus.Succeeded ? after : before;
         var schemaRolledBack = journal.Data.Steps.TryGetValue("Migrate", out var migrate) && migrate.Status == StepStatus.RolledBack;
 
         return new RunReport(
             data.RunId,
-            context.Settings.App,
+            app,
             data.Target,
             data.Status == RunStatus.Succeeded ? "succeeded" : rollback is { Complete: true } ? "failed, rolled back" : data.Status,
             data.StartedAt,
@@ -91,49 +91,51 @@ public sealed record RunReport(
             data.Host,
             data.Error,
             steps,
-            Rows(context.ValidationResults),
-            Rows(context.VerifyResults),
+            Rows(journal.Read<ValidateOutputs>()?.Checks),
+            Rows(journal.Read<VerifyOutputs>()?.Checks),
             new Dictionary<string, string>
             {
-                ["latency_p95_ms"] = settings.LatencyP95.TotalMilliseconds.ToString("0", CultureInfo.InvariantCulture),
-                ["error_rate_percent"] = settings.ErrorRatePercent.ToString("0.##", CultureInfo.InvariantCulture),
-                ["memory_percent"] = settings.MemoryPercent.ToString("0", CultureInfo.InvariantCulture),
-                ["health_deadline_seconds"] = settings.Deadline.TotalSeconds.ToString("0", CultureInfo.InvariantCulture),
+                ["latency_p95_ms"] = verify.LatencyP95.TotalMilliseconds.ToString("0", CultureInfo.InvariantCulture),
+                ["error_rate_percent"] = verify.ErrorRatePercent.ToString("0.##", CultureInfo.InvariantCulture),
+                ["memory_percent"] = verify.MemoryPercent.ToString("0", CultureInfo.InvariantCulture),
+                ["health_deadline_seconds"] = verify.Deadline.TotalSeconds.ToString("0", CultureInfo.InvariantCulture),
             },
-            Release("previous_version", "previous_image"),
-            Release("new_version", "new_image"),
+            before,
+            after,
             serving,
-            Output("Migrate", "revision_before") ?? Output("Backup", "revision"),
-            Output("Migrate", "revision_after"),
-            schemaRolledBack ? Output("Migrate", "revision_before") : Output("Migrate", "revision_after") ?? Output("Migrate", "revision_before") ?? Output("Backup", "revision"),
-            Output("Backup", "file") is { } file
-                ? new BackupInfo(file, long.TryParse(Output("Backup", "size_bytes"), out var size) ? size : null, Output("Backup", "sha256"), Output("Backup", "verified"))
+            migration?.RevisionBefore ?? backup?.Revision,
+            migration?.RevisionAfter,
+            schemaRolledBack ? migration?.RevisionBefore : migration?.RevisionAfter ?? migration?.RevisionBefore ?? backup?.Revision,
+            backup is null
+                ? null
+                : new BackupInfo(backup.File, backup.SizeBytes, backup.Sha256, backup.Verified)
                 {
-                    RemoteUrl = Output("Backup", "remote_url"),
-                    RemoteEncryption = Output("Backup", "remote_encryption"),
-                }
-                : null,
+                    RemoteUrl = backup.RemoteUrl,
+                    RemoteEncryption = backup.RemoteEncryption,
+                },
             rollback?.Done ?? [],
             rollback?.Problems ?? [],
-            context.Diagnostics?.Case,
-            context.Diagnostics?.Files.Select(f => Path.GetRelativePath(journal.Directory, f)).ToList() ?? [])
+            diagnostics?.Case,
+            diagnostics?.Files.Select(f => Path.GetRelativePath(journal.Directory, f)).ToList() ?? [])
         {
             Timeline = RunTimeline.Bars(data),
-            Latency = LatencyChart.Parse(Output("Verify", "latency.samples_ms")) is { Count: > 0 } samples
-                ? new LatencySamples(samples, Number(Output("Verify", "latency.p50_ms")), Number(Output("Verify", "latency.p95_ms")), settings.LatencyP95.TotalMilliseconds)
+            Latency = journal.Read<VerifyOutputs>()?.Check("Latency") is { SamplesMs.Count: > 0 } latency
+                ? new LatencySamples(latency.SamplesMs, Figure(latency, "p50_ms"), Figure(latency, "p95_ms"), verify.LatencyP95.TotalMilliseconds)
                 : null,
         };
     }
 
-    private static double? Number(string? text) =>
-        double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) ? value : null;
+    private static ReleaseInfo? Release(Fly.ReleaseRef? release) => release is null ? null : new ReleaseInfo(release.Version, release.ImageRef);
 
-    private static IReadOnlyList<CheckRow> Rows(IReadOnlyList<CheckResult>? results) =>
-        (results ?? []).Select(r => new CheckRow(
-            r.Name,
-            ValidationRunner.Label(r.Outcome),
-            Math.Round(r.Duration.TotalSeconds, 2),
-            r.Summary,
-            r.Findings.Select(f => $"{ValidationRunner.Label(f.Outcome) switch { "pass" => "note", var x => x }}: {f}").ToList(),
-            r.Figures)).ToList();
+    private static double? Figure(CheckOutput check, string name) =>
+        check.Figures is { } figures && figures.TryGetValue(name, out var value) ? value : null;
+
+    private static IReadOnlyList<CheckRow> Rows(IReadOnlyList<CheckOutput>? checks) =>
+        (checks ?? []).Select(c => new CheckRow(
+            c.Name,
+            c.Result,
+            Math.Round(c.Seconds ?? 0, 2),
+            c.Summary,
+            (c.Findings ?? []).Select(f => $"{f.Result switch { "pass" => "note", var x => x }}: {f}").ToList(),
+            c.Figures ?? new SortedDictionary<string, double>(StringComparer.Ordinal))).ToList();
 }

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using DeployBuild.Database;
 using DeployBuild.Fly;
+using DeployBuild.Settings;
 using DeployBuild.State;
 using DeployBuild.Verification;
 
@@ -32,14 +33,14 @@ public sealed record StatusReport(
     /// <summary>The last deploys (<c>--last</c>), as History shows them.</summary>
     public DeployHistory? History { get; init; }
 
-    public static async Task<StatusReport> ReadAsync(DeployContext context, CancellationToken cancellationToken)
+    /// <param name="last">--last: how many recent runs to list.</param>
+    public static async Task<StatusReport> ReadAsync(DeploySettings settings, FlyCli fly, string stateDirectory, int last, TimeProvider time, CancellationToken cancellationToken)
     {
-        var settings = context.Settings;
         var warnings = new List<string>();
-        var status = await context.Fly.StatusAsync(cancellationToken);
-        var releases = await context.Fly.ReleasesAsync(cancellationToken);
+        var status = await fly.StatusAsync(cancellationToken);
+        var releases = await fly.ReleasesAsync(cancellationToken);
         var current = releases.Where(r => r.Status == "complete").OrderByDescending(r => r.Version).FirstOrDefault();
-        var now = context.Time.GetUtcNow();
+        var now = time.GetUtcNow();
         var release = current is null ? null : new StatusRelease(current.Version, current.ImageRef, current.CreatedAt,
             current.CreatedAt is { } created ? Settings.Durations.Human(now - created) + " ago" : null, current.User?.Email, current.Status);
 
@@ -113,9 +114,9 @@ public sealed record StatusReport(
         }
 
         return new StatusReport(settings.App, status.AppUrl ?? (status.Hostname is { } host ? $"https://{host}" : null), release, machines,
-            ReadRecentRuns(context.StateDirectory), FindLastBackup(context.StateDirectory, settings.App), schema, warnings)
+            ReadRecentRuns(stateDirectory), FindLastBackup(stateDirectory, settings.App), schema, warnings)
         {
-            History = DeployHistory.Read(context.StateDirectory, settings.App, context.Options.Last),
+            History = DeployHistory.Read(stateDirectory, settings.App, last),
         };
     }
 
@@ -208,10 +209,10 @@ public sealed record StatusReport(
             foreach (var journal in Directory.GetFiles(runs, RunJournal.FileName, SearchOption.AllDirectories))
             {
                 var data = RunJournal.Open(journal, s => s, TimeProvider.System);
-                if (data.Output("Backup", "file") == newest)
+                if (data.Read<BackupOutputs>() is { } backup && backup.File == newest)
                 {
-                    sha = data.Output("Backup", "sha256");
-                    verified = data.Output("Backup", "verified");
+                    sha = backup.Sha256;
+                    verified = backup.Verified;
                 }
             }
         }

@@ -1,4 +1,6 @@
-using Cake.Common.Diagnostics;
+using Cake.Core.Diagnostics;
+using DeployBuild.Fly;
+using DeployBuild.Settings;
 using DeployBuild.State;
 
 namespace DeployBuild.Rollback;
@@ -12,7 +14,7 @@ namespace DeployBuild.Rollback;
 public static class AutomaticRollback
 {
     /// <summary>The journal step the automatic rollback records itself under.</summary>
-    public const string StepName = "AutoRollback";
+    public const string StepName = RollbackOutputs.AutomaticStep;
 
     /// <summary>
     /// What a failed run left changed in production when no rollback was attempted (the failure came
@@ -44,61 +46,62 @@ public static class AutomaticRollback
     private static string Version(Fly.ReleaseRef? release) =>
         release is null ? "none" : "v" + release.Version.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
-    public static async Task RunAsync(DeployContext context, RunJournal journal, string error)
+    /// <returns>What the rollback did; null when the run changed nothing in production.</returns>
+    public static async Task<RollbackOutcome?> RunAsync(RollbackService service, RunJournal journal, DeploySettings settings, FlyCli fly, ICakeLog log, string error)
     {
         var plan = RollbackPlan.From(journal);
 
         // A Release that ended without saying what it changed (killed, or flyctl itself failed)
         // may still have moved machines: the rollback then asks the platform.
-        var releaseUnknown = journal.Data.Steps.ContainsKey("Release") && journal.Output("Release", "code_changed") is null;
+        var releaseUnknown = journal.Data.Steps.ContainsKey("Release") && journal.Read<ReleaseOutputs>()?.CodeChanged is null;
         if (plan.NothingToUndo && !releaseUnknown)
         {
             if (journal.Data.Steps.ContainsKey("Migrate") || journal.Data.Steps.ContainsKey("Release"))
             {
-                context.Information("Nothing in production was changed by this run: nothing to roll back.");
+                log.Information("Nothing in production was changed by this run: nothing to roll back.");
             }
 
-            return;
+            return null;
         }
 
-        context.Warning("==================================================================================");
-        context.Warning("The run failed after changing production: {0}", error);
-        context.Warning("Rolling back: schema first (to {0}), then the code (to {1}), then checking the old release.",
+        log.Warning("==================================================================================");
+        log.Warning("The run failed after changing production: {0}", error);
+        log.Warning("Rolling back: schema first (to {0}), then the code (to {1}), then checking the old release.",
             plan.SchemaChanged ? plan.SchemaTo ?? "base" : "unchanged",
             plan.Previous is null ? "nothing earlier" : $"v{plan.Previous.Version}");
-        context.Warning("==================================================================================");
+        log.Warning("==================================================================================");
         try
         {
-            using var verify = new Verification.VerifyService(context.Settings, context.Fly, Environment.GetEnvironmentVariable, context.Log);
-            var outcome = await new RollbackService(context, StepName)
-                .RunAsync(plan, schema => verify.CheckOldReleaseAsync(schema, CancellationToken.None), CancellationToken.None);
-            context.RollbackOutcome = outcome;
+            using var verify = new Verification.VerifyService(settings, fly, Environment.GetEnvironmentVariable, log);
+            var outcome = await service.RunAsync(plan, schema => verify.CheckOldReleaseAsync(schema, CancellationToken.None), CancellationToken.None);
             foreach (var line in outcome.Done)
             {
-                context.Information("  rolled back {0}", line);
+                log.Information("  rolled back {0}", line);
             }
 
             foreach (var line in outcome.Problems)
             {
-                context.Error("  NOT rolled back {0}", line);
+                log.Error("  NOT rolled back {0}", line);
             }
 
             if (outcome.Complete)
             {
-                context.Warning("Rollback complete: the previous release and schema are back. The run still fails: {0}", error);
+                log.Warning("Rollback complete: the previous release and schema are back. The run still fails: {0}", error);
             }
             else
             {
-                context.Error("The rollback is INCOMPLETE: production needs a person now (see the lines above).");
+                log.Error("The rollback is INCOMPLETE: production needs a person now (see the lines above).");
             }
+
+            return outcome;
         }
         catch (Exception ex)
         {
             var cause = Unwrap(ex).Message;
-            context.RollbackOutcome = new RollbackOutcome(false, [], [$"the rollback itself failed: {cause}"]);
             journal.Fail(StepName, cause);
-            context.Error("The automatic rollback failed: {0}. Production needs a person now: run --target=Rollback, or see flyctl releases -a {1}.",
-                cause, context.Settings.App);
+            log.Error("The automatic rollback failed: {0}. Production needs a person now: run --target=Rollback, or see flyctl releases -a {1}.",
+                cause, settings.App);
+            return new RollbackOutcome(false, [], [$"the rollback itself failed: {cause}"]);
         }
     }
 

@@ -1,4 +1,3 @@
-using System.Globalization;
 using DeployBuild.Fly;
 using DeployBuild.State;
 
@@ -19,12 +18,16 @@ public sealed record RollbackPlan(
 
     public static RollbackPlan From(RunJournal journal)
     {
-        var migrated = journal.Output("Migrate", "revision_after");
-        var before = journal.Output("Migrate", "revision_before");
-        var schemaChanged = journal.Output("Migrate", "changed") == "true" && journal.Output("Migrate", "schema_restored") != "true";
+        var migrate = journal.Read<MigrateOutputs>();
+        var release = journal.Read<ReleaseOutputs>();
+        var backup = journal.Read<BackupOutputs>();
+        var migrated = migrate?.RevisionAfter;
+        var before = migrate?.RevisionBefore;
+        var restored = migrate?.SchemaRestored == true;
+        var schemaChanged = migrate?.Changed == true && !restored;
 
         // A Migrate killed or failed half-way may have moved the schema without recording an "after".
-        if (!schemaChanged && before is not null && migrated is null && journal.Output("Migrate", "schema_restored") != "true" &&
+        if (!schemaChanged && before is not null && migrated is null && !restored &&
             journal.Data.Steps.TryGetValue("Migrate", out var step) && step.Status is StepStatus.Failed or StepStatus.Running)
         {
             schemaChanged = true;
@@ -32,15 +35,12 @@ public sealed record RollbackPlan(
 
         return new RollbackPlan(
             migrated,
-            before is null or "base" ? null : before,
+            MigrateOutputs.Revision(before),
             schemaChanged,
-            Release(journal.Output("Release", "previous_version"), journal.Output("Release", "previous_image")),
-            Release(journal.Output("Release", "new_version"), journal.Output("Release", "new_image")),
-            journal.Output("Release", "code_changed") == "true",
-            journal.Output("Backup", "file"),
-            journal.Output("Backup", "sha256"));
+            release?.Previous,
+            release?.Deployed,
+            release?.CodeChanged == true,
+            backup?.File,
+            backup?.Sha256);
     }
-
-    private static ReleaseRef? Release(string? version, string? image) =>
-        version is null or "none" || image is null or "none" ? null : new ReleaseRef(int.Parse(version, CultureInfo.InvariantCulture), image);
 }

@@ -2,6 +2,7 @@ using Cake.Core.Diagnostics;
 using DeployBuild.Database;
 using DeployBuild.Fly;
 using DeployBuild.Process;
+using DeployBuild.Settings;
 using DeployBuild.State;
 
 namespace DeployBuild.Rollback;
@@ -18,13 +19,24 @@ public sealed record RollbackOutcome(bool Complete, IReadOnlyList<string> Done, 
 /// previous release's image without its release command, then a check that the old release is
 /// healthy. Every step is journaled as it happens, so a killed rollback can be finished.
 /// </summary>
-public sealed class RollbackService(DeployContext context, string journalStep)
+/// <param name="journalStep">The journal step the rollback records itself under (Rollback or AutoRollback).</param>
+/// <param name="connect">The production database and Alembic connected to it; throws with the fix when unset.</param>
+/// <param name="restoreOnFailure">--restore-on-failure: a failed downgrade restores this run's backup.</param>
+public sealed class RollbackService(
+    RunJournal journal,
+    string journalStep,
+    DeploySettings settings,
+    FlyCli fly,
+    CommandRunner commands,
+    ICakeLog log,
+    TimeProvider time,
+    Func<(PostgresUrl Url, Alembic Alembic)> connect,
+    bool restoreOnFailure)
 {
-    private readonly ICakeLog _log = context.Log;
+    private readonly ICakeLog _log = log;
 
     public async Task<RollbackOutcome> RunAsync(RollbackPlan plan, Func<string?, Task<string?>> verifyOldRelease, CancellationToken cancellationToken)
     {
-        var journal = context.Journal!;
         var done = new List<string>();
         var problems = new List<string>();
         if (journal.Step(journalStep).Status != StepStatus.Running)
@@ -34,10 +46,10 @@ public sealed class RollbackService(DeployContext context, string journalStep)
 
         if (plan.SchemaChanged)
         {
-            var started = context.Time.GetUtcNow();
+            var started = time.GetUtcNow();
             var before = problems.Count;
             await RollBackSchemaAsync(plan, done, problems, cancellationToken);
-            journal.RecordPart(journalStep, "schema downgrade", started, context.Time.GetUtcNow(), problems.Count == before ? StepStatus.Done : StepStatus.Failed);
+            journal.RecordPart(journalStep, "schema downgrade", started, time.GetUtcNow(), problems.Count == before ? StepStatus.Done : StepStatus.Failed);
         }
 
         var codeChanged = plan.CodeChanged || await PlatformMovedAsync(plan.Previous, cancellationToken);
@@ -47,14 +59,14 @@ public sealed class RollbackService(DeployContext context, string journalStep)
         }
         else if (codeChanged)
         {
-            problems.Add($"code: this was the app's first release, so there is no earlier image to go back to; v{plan.Deployed?.Version} keeps serving (fix forward, or stop it: flyctl scale count 0 -a {context.Settings.App})");
+            problems.Add($"code: this was the app's first release, so there is no earlier image to go back to; v{plan.Deployed?.Version} keeps serving (fix forward, or stop it: flyctl scale count 0 -a {settings.App})");
         }
 
         if (plan.SchemaChanged || codeChanged)
         {
-            var started = context.Time.GetUtcNow();
+            var started = time.GetUtcNow();
             var problem = await verifyOldRelease(plan.SchemaTo);
-            journal.RecordPart(journalStep, "verify the old release", started, context.Time.GetUtcNow(), problem is null ? StepStatus.Done : StepStatus.Failed);
+            journal.RecordPart(journalStep, "verify the old release", started, time.GetUtcNow(), problem is null ? StepStatus.Done : StepStatus.Failed);
             if (problem is null)
             {
                 done.Add("verify: the previous release answers its health checks");
@@ -66,7 +78,7 @@ public sealed class RollbackService(DeployContext context, string journalStep)
         }
 
         var outcome = new RollbackOutcome(problems.Count == 0, done, problems);
-        journal.Record(journalStep, "summary", outcome.Summary.Length == 0 ? "nothing to undo" : outcome.Summary);
+        journal.Update<RollbackOutputs>(journalStep, o => o with { Summary = outcome.Summary.Length == 0 ? "nothing to undo" : outcome.Summary });
         if (outcome.Complete)
         {
             journal.Complete(journalStep);
@@ -81,8 +93,7 @@ public sealed class RollbackService(DeployContext context, string journalStep)
 
     private async Task RollBackSchemaAsync(RollbackPlan plan, List<string> done, List<string> problems, CancellationToken cancellationToken)
     {
-        var journal = context.Journal!;
-        var database = context.RequireDatabase();
+        var (database, alembic) = connect();
         var current = await DatabaseProbe.RevisionAsync(database, cancellationToken);
         if (current == plan.SchemaTo)
         {
@@ -94,38 +105,36 @@ public sealed class RollbackService(DeployContext context, string journalStep)
         _log.Warning("Rolling the schema back: {0} -> {1} (the new code still runs meanwhile)...", current ?? "base", plan.SchemaTo ?? "base");
         try
         {
-            await new MigrationService(context.Alembic(database), _log).DowngradeAsync(plan.SchemaTo, cancellationToken);
+            await new MigrationService(alembic, _log).DowngradeAsync(plan.SchemaTo, cancellationToken);
             done.Add($"schema: downgraded {current ?? "base"} -> {plan.SchemaTo ?? "base"}");
-            journal.Record(journalStep, "schema", $"downgraded {current ?? "base"} -> {plan.SchemaTo ?? "base"}");
+            journal.Update<RollbackOutputs>(journalStep, o => o with { Schema = $"downgraded {current ?? "base"} -> {plan.SchemaTo ?? "base"}" });
             MarkRolledBack("Migrate");
         }
         catch (Exception ex) when (ex is CommandFailedException or CommandTimeoutException)
         {
-            if (plan.BackupFile is not null && context.Options.RestoreOnFailure)
+            if (plan.BackupFile is not null && restoreOnFailure)
             {
-                var leftovers = await new BackupService(context.Commands, _log, context.Time).RestoreAsync(database, plan.BackupFile, plan.BackupSha256, cancellationToken);
+                var leftovers = await new BackupService(commands, _log, time).RestoreAsync(database, plan.BackupFile, plan.BackupSha256, cancellationToken);
                 done.Add($"schema: the downgrade failed, restored {plan.BackupFile} (--restore-on-failure)" +
                          (leftovers.Count > 0 ? $"; tables created after the backup remain: {string.Join(", ", leftovers)}" : string.Empty));
-                journal.Record(journalStep, "schema", $"restored from {plan.BackupFile}");
+                journal.Update<RollbackOutputs>(journalStep, o => o with { Schema = $"restored from {plan.BackupFile}" });
                 MarkRolledBack("Migrate");
                 return;
             }
 
             var how = plan.BackupFile is null
                 ? "there is no backup of this run"
-                : $"restore this run's backup (drops writes made since it was taken): {PgTools.RestoreCommand(context.Settings.Database.UrlEnv, plan.BackupFile)}";
+                : $"restore this run's backup (drops writes made since it was taken): {PgTools.RestoreCommand(settings.Database.UrlEnv, plan.BackupFile)}";
             problems.Add($"schema: the downgrade to {plan.SchemaTo ?? "base"} failed ({LastLine(ex.Message)}); the database stays at {current}; {how}");
-            journal.Record(journalStep, "schema", $"downgrade failed, database at {current}");
+            journal.Update<RollbackOutputs>(journalStep, o => o with { Schema = $"downgrade failed, database at {current}" });
         }
     }
 
     private async Task RollBackCodeAsync(ReleaseRef previous, List<string> done, List<string> problems, CancellationToken cancellationToken)
     {
-        var journal = context.Journal!;
         _log.Warning("Redeploying the previous release v{0} ({1})...", previous.Version, previous.ImageRef);
-        var service = new ReleaseService(context.Fly, _log, context.Time);
-        var settings = context.Settings;
-        var started = context.Time.GetUtcNow();
+        var service = new ReleaseService(fly, _log, time);
+        var started = time.GetUtcNow();
         var outcome = await service.DeployAsync(new DeployRequest(
             settings.BackendPath,
             settings.Fly.Path,
@@ -138,19 +147,22 @@ public sealed class RollbackService(DeployContext context, string journalStep)
             SkipReleaseCommand: true,
             CriticalIntervals: settings.Budgets.CriticalIntervals,
             StartStoppedMachines: true), previous, cancellationToken);
-        Reporting.TimelineParts.RecordDeploy(journal, journalStep, $"redeploy v{previous.Version} / ", started, context.Time.GetUtcNow(), outcome);
+        Reporting.TimelineParts.RecordDeploy(journal, journalStep, $"redeploy v{previous.Version} / ", started, time.GetUtcNow(), outcome);
         if (outcome.Healthy)
         {
             done.Add($"code: redeployed the image of v{previous.Version} as v{outcome.NewRelease!.Version}");
-            journal.Record(journalStep, "code", $"v{previous.Version} redeployed as v{outcome.NewRelease.Version} ({previous.ImageRef})");
-            journal.Record(journalStep, "serving_version", outcome.NewRelease.Version.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            journal.Update<RollbackOutputs>(journalStep, o => o with
+            {
+                Code = $"v{previous.Version} redeployed as v{outcome.NewRelease.Version} ({previous.ImageRef})",
+                ServingVersion = outcome.NewRelease.Version,
+            });
             MarkRolledBack("Release");
         }
         else
         {
             problems.Add($"code: redeploying v{previous.Version} did not come up healthy (flyctl exit {outcome.ExitCode}, {outcome.MachinesHealthy}/{outcome.Machines} machines healthy); " +
                          $"check flyctl status -a {settings.App} and flyctl releases -a {settings.App} --image");
-            journal.Record(journalStep, "code", "redeploy of the previous image failed");
+            journal.Update<RollbackOutputs>(journalStep, o => o with { Code = "redeploy of the previous image failed" });
         }
     }
 
@@ -164,7 +176,7 @@ public sealed class RollbackService(DeployContext context, string journalStep)
 
         try
         {
-            var status = await context.Fly.StatusAsync(cancellationToken);
+            var status = await fly.StatusAsync(cancellationToken);
             return (status.Machines ?? []).Any(m => m.Config?.Image != previous.ImageRef && m.ImageRef?.Reference != previous.ImageRef);
         }
         catch (CommandFailedException)
@@ -176,7 +188,6 @@ public sealed class RollbackService(DeployContext context, string journalStep)
     /// <summary>Undone steps must run again on --resume, so they stop counting as done.</summary>
     private void MarkRolledBack(string step)
     {
-        var journal = context.Journal!;
         if (journal.Data.Steps.ContainsKey(step))
         {
             journal.RolledBack(step, $"undone by {journalStep}");

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 
 namespace DeployBuild.State;
@@ -35,7 +36,8 @@ public sealed class StepRecord
 
     public string? Error { get; set; }
 
-    public SortedDictionary<string, string> Outputs { get; set; } = new(StringComparer.Ordinal);
+    /// <summary>The step's <see cref="IStepOutputs"/> record as JSON; null until the step records any.</summary>
+    public JsonObject? Outputs { get; set; }
 
     /// <summary>Timed parts of the step (Validate's checks, the wait for machines...), for the report's timeline.</summary>
     public List<StepPart> Parts { get; set; } = [];
@@ -43,6 +45,9 @@ public sealed class StepRecord
 
 public sealed class JournalData
 {
+    /// <summary>2: each step's outputs are a typed record. 1 (before): string key/value pairs, read through <see cref="LegacyOutputs"/>.</summary>
+    public const int CurrentVersion = 2;
+
     public int Version { get; set; } = 1;
 
     public string RunId { get; set; } = string.Empty;
@@ -68,6 +73,30 @@ public sealed class JournalData
     public string? Error { get; set; }
 
     public Dictionary<string, StepRecord> Steps { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>What <paramref name="step"/> recorded, typed; null when it recorded nothing.</summary>
+    public T? Read<T>(string step)
+        where T : class =>
+        Steps.TryGetValue(step, out var record) && record.Outputs is { } outputs ? outputs.Deserialize<T>(StepOutputsJson.Options) : null;
+
+    public T? Read<T>()
+        where T : class, IStepOutputs => Read<T>(T.Step);
+
+    /// <summary>A journal written by an older build, its outputs put in today's shape (in memory; the file changes when the run does).</summary>
+    internal void Upgrade()
+    {
+        if (Version >= CurrentVersion)
+        {
+            return;
+        }
+
+        foreach (var (name, step) in Steps)
+        {
+            step.Outputs = LegacyOutputs.Upgrade(name, step.Outputs);
+        }
+
+        Version = CurrentVersion;
+    }
 }
 
 /// <summary>
@@ -119,6 +148,7 @@ public sealed class RunJournal
             RunId = runId,
             Target = target,
             StartedAt = time.GetUtcNow(),
+            Version = JournalData.CurrentVersion,
             Commit = commit,
             ConfigDigest = configDigest,
             User = Environment.UserName,
@@ -133,6 +163,7 @@ public sealed class RunJournal
     {
         var data = JsonSerializer.Deserialize<JournalData>(File.ReadAllText(path), Json)
                    ?? throw new InvalidDataException($"{path} is empty.");
+        data.Upgrade();
         return new RunJournal(System.IO.Path.GetDirectoryName(path)!, data, mask, time);
     }
 
@@ -242,8 +273,32 @@ public sealed class RunJournal
         s.Reason = _mask(how);
     });
 
-    /// <summary>Records an output of a step (backup file, revision, release...) and saves at once.</summary>
-    public void Record(string step, string key, string value) => Update(step, s => s.Outputs[key] = _mask(value));
+    /// <summary>Records what a step produced (replacing what it recorded before) and saves at once.</summary>
+    public void Write<T>(T outputs)
+        where T : IStepOutputs => Write(T.Step, outputs);
+
+    public void Write<T>(string step, T outputs)
+    {
+        var node = JsonSerializer.SerializeToNode(outputs, StepOutputsJson.Options)?.AsObject()
+                   ?? throw new ArgumentNullException(nameof(outputs));
+        Mask(node);
+        Update(step, s => s.Outputs = node);
+    }
+
+    /// <summary>Changes what a step recorded (starting from an empty record) and saves at once; returns the new record.</summary>
+    public T Update<T>(Func<T, T> change)
+        where T : class, IStepOutputs, new() => Update(T.Step, change);
+
+    public T Update<T>(string step, Func<T, T> change)
+        where T : class, new()
+    {
+        lock (_gate)
+        {
+            var outputs = change(Read<T>(step) ?? new T());
+            Write(step, outputs);
+            return outputs;
+        }
+    }
 
     /// <summary>Records a timed part of a step; a part of the same name is replaced (a resumed run redoes it).</summary>
     public void RecordPart(string step, string part, DateTimeOffset startedAt, DateTimeOffset finishedAt, string status) => Update(step, s =>
@@ -252,13 +307,18 @@ public sealed class RunJournal
         s.Parts.Add(new StepPart { Name = _mask(part), StartedAt = startedAt, FinishedAt = finishedAt, Status = status });
     });
 
-    public string? Output(string step, string key)
+    /// <summary>What <paramref name="step"/> recorded, typed; null when it recorded nothing.</summary>
+    public T? Read<T>(string step)
+        where T : class
     {
         lock (_gate)
         {
-            return Data.Steps.TryGetValue(step, out var record) && record.Outputs.TryGetValue(key, out var value) ? value : null;
+            return Data.Read<T>(step);
         }
     }
+
+    public T? Read<T>()
+        where T : class, IStepOutputs => Read<T>(T.Step);
 
     public void MarkResumed()
     {
@@ -287,6 +347,41 @@ public sealed class RunJournal
             }
 
             Save();
+        }
+    }
+
+    private void Mask(JsonNode? node)
+    {
+        switch (node)
+        {
+            case JsonObject obj:
+                foreach (var key in obj.Select(p => p.Key).ToList())
+                {
+                    if (obj[key] is JsonValue value && value.GetValueKind() == JsonValueKind.String)
+                    {
+                        obj[key] = _mask(value.GetValue<string>());
+                    }
+                    else
+                    {
+                        Mask(obj[key]);
+                    }
+                }
+
+                break;
+            case JsonArray array:
+                for (var i = 0; i < array.Count; i++)
+                {
+                    if (array[i] is JsonValue value && value.GetValueKind() == JsonValueKind.String)
+                    {
+                        array[i] = _mask(value.GetValue<string>());
+                    }
+                    else
+                    {
+                        Mask(array[i]);
+                    }
+                }
+
+                break;
         }
     }
 

@@ -1,6 +1,7 @@
 using Cake.Common.Diagnostics;
 using DeployBuild.Database;
 using DeployBuild.Database.Remote;
+using DeployBuild.State;
 
 namespace DeployBuild.Tasks;
 
@@ -26,7 +27,7 @@ public sealed class Backup : DeployStep, IChangesProduction, IPlannedTask<Deploy
 
         // A resumed run reuses its backup only if the file is still the one that was verified.
         if (context is { Resuming: true, Journal: { } journal } && journal.IsDone(Name) &&
-            !BackupService.Matches(journal.Output(Name, "file") ?? string.Empty, journal.Output(Name, "sha256") ?? string.Empty))
+            (journal.Read<BackupOutputs>() is not { } taken || !BackupService.Matches(taken.File, taken.Sha256)))
         {
             context.Warning("The backup this run took is missing or changed since it was verified: taking a new one.");
             journal.Start(Name);
@@ -51,31 +52,35 @@ public sealed class Backup : DeployStep, IChangesProduction, IPlannedTask<Deploy
 
         var journal = context.Journal!;
         Reporting.TimelineParts.RecordBackup(journal, Name, context.Time.GetUtcNow(), result.DumpTime, result.VerifyTime);
-        journal.Record(Name, "file", result.File);
-        journal.Record(Name, "size_bytes", result.SizeBytes.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        journal.Record(Name, "sha256", result.Sha256);
-        journal.Record(Name, "revision", result.Revision ?? "base");
-        journal.Record(Name, "verified", result.Verification);
-        journal.Record(Name, "archive_entries", result.ArchiveEntries.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        journal.Record(Name, "database", database.ToString());
-        journal.Record(Name, "database_bytes", result.DatabaseBytes.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        journal.Record(Name, "compression", context.Settings.Backup.Compression.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        journal.Record(Name, "dump_seconds", BackupService.Seconds(result.DumpTime));
-        journal.Record(Name, "verify_seconds", BackupService.Seconds(result.VerifyTime));
-        if (result.RowCounts is not null)
+        var outputs = new BackupOutputs
         {
-            journal.Record(Name, "rows", string.Join(", ", result.RowCounts.Select(c => $"{c.Key}={c.Value}")));
-        }
+            File = result.File,
+            SizeBytes = result.SizeBytes,
+            Sha256 = result.Sha256,
+            Revision = result.Revision ?? MigrateOutputs.Base,
+            Verified = result.Verification,
+            ArchiveEntries = result.ArchiveEntries,
+            Database = database.ToString(),
+            DatabaseBytes = result.DatabaseBytes,
+            Compression = context.Settings.Backup.Compression,
+            DumpSeconds = BackupService.Seconds(result.DumpTime),
+            VerifySeconds = BackupService.Seconds(result.VerifyTime),
+            Rows = result.RowCounts is null ? null : new SortedDictionary<string, long>(result.RowCounts.ToDictionary(), StringComparer.Ordinal),
+        };
+        journal.Write(outputs);
 
         if (remote is not null)
         {
             var copy = await new RemoteBackupService(context.Commands, context.Log, context.Time)
                 .UploadAsync(context.Settings.App, result.File, remote, Environment.GetEnvironmentVariable, CancellationToken.None);
-            journal.Record(Name, "remote_url", copy.Url);
-            journal.Record(Name, "remote_size_bytes", copy.SizeBytes.ToString(System.Globalization.CultureInfo.InvariantCulture));
-            journal.Record(Name, "remote_sha256", copy.Sha256);
-            journal.Record(Name, "remote_encryption", copy.Recipient is { } recipient ? $"age to {recipient}" : "none");
-            journal.Record(Name, "upload_seconds", BackupService.Seconds(copy.Time));
+            journal.Write(outputs with
+            {
+                RemoteUrl = copy.Url,
+                RemoteSizeBytes = copy.SizeBytes,
+                RemoteSha256 = copy.Sha256,
+                RemoteEncryption = copy.Recipient is { } recipient ? $"age to {recipient}" : null,
+                UploadSeconds = BackupService.Seconds(copy.Time),
+            });
         }
     }
 

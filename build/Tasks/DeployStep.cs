@@ -69,10 +69,13 @@ public abstract class DeployStep : AsyncFrostingTask<DeployContext>
 
         // Under GitHub Actions, what follows belongs to the run, not inside the failed step's folded group.
         context.GitHubActions?.EndGroup();
-        await Reporting.Diagnostics.AfterFailureAsync(context, journal);
+        context.Diagnostics = await new Reporting.Diagnostics(context.Settings, context.Fly, context.Log, context.Masker.Apply).AfterFailureAsync(journal);
         if (!string.Equals(journal.Data.Target, "Rollback", StringComparison.OrdinalIgnoreCase))
         {
-            await AutomaticRollback.RunAsync(context, journal, Unwrap(exception).Message);
+            if (await AutomaticRollback.RunAsync(context.RollbackService(AutomaticRollback.StepName), journal, context.Settings, context.Fly, context.Log, Unwrap(exception).Message) is { } outcome)
+            {
+                context.RollbackOutcome = outcome;
+            }
         }
     }
 

@@ -1,5 +1,6 @@
 using Cake.Common.Diagnostics;
 using DeployBuild.Database;
+using DeployBuild.State;
 
 namespace DeployBuild.Tasks;
 
@@ -16,21 +17,20 @@ public sealed class Migrate : DeployStep, IChangesProduction, IUsesBackend, IPla
         var database = context.RequireDatabase();
         var service = new MigrationService(context.Alembic(database), context.Log);
 
-        var recorded = journal.Output(Name, "revision_before");
+        var recorded = journal.Read<MigrateOutputs>()?.RevisionBefore;
         try
         {
             var outcome = await service.UpgradeAsync(
-                FromJournal(recorded),
+                MigrateOutputs.Revision(recorded),
                 resumed: recorded is not null,
-                before => journal.Record(Name, "revision_before", before ?? "base"),
+                before => journal.Update<MigrateOutputs>(o => o with { RevisionBefore = before ?? MigrateOutputs.Base }),
                 () => DatabaseProbe.RevisionAsync(database, CancellationToken.None),
                 CancellationToken.None);
-            journal.Record(Name, "revision_after", outcome.After);
-            journal.Record(Name, "changed", outcome.Changed ? "true" : "false");
+            journal.Update<MigrateOutputs>(o => o with { RevisionAfter = outcome.After, Changed = outcome.Changed });
         }
         catch (MigrationFailedException failure)
         {
-            journal.Record(Name, "schema_restored", failure.SchemaRestored ? "true" : "false");
+            journal.Update<MigrateOutputs>(o => o with { SchemaRestored = failure.SchemaRestored });
             if (failure.SchemaRestored || backup is null)
             {
                 throw;
@@ -49,7 +49,7 @@ public sealed class Migrate : DeployStep, IChangesProduction, IUsesBackend, IPla
 
             var leftovers = await new BackupService(context.Commands, context.Log, context.Time)
                 .RestoreAsync(database, backup.Value.File, backup.Value.Sha256, CancellationToken.None);
-            journal.Record(Name, "restored_from_backup", backup.Value.File);
+            journal.Update<MigrateOutputs>(o => o with { RestoredFromBackup = backup.Value.File });
             var note = leftovers.Count == 0 ? string.Empty : $" Tables created after the backup were left in place: {string.Join(", ", leftovers)}.";
             throw new MigrationFailedException(
                 $"{failure.Message}{Environment.NewLine}The database was restored from {backup.Value.File} (--restore-on-failure).{note}",
@@ -67,9 +67,7 @@ public sealed class Migrate : DeployStep, IChangesProduction, IUsesBackend, IPla
         }
 
         var journal = context.Journal!;
-        var file = journal.Output("Backup", "file");
-        var sha = journal.Output("Backup", "sha256");
-        if (!journal.IsDone("Backup") || file is null || sha is null)
+        if (!journal.IsDone("Backup") || journal.Read<BackupOutputs>() is not { File: var file, Sha256: var sha })
         {
             throw new InvalidOperationException(
                 "Migrate refuses to change the schema without a verified backup of this run. Run --target=Migrate without --exclusive (Backup runs first), " +
@@ -83,8 +81,6 @@ public sealed class Migrate : DeployStep, IChangesProduction, IUsesBackend, IPla
 
         return (file, sha, journal.Step("Backup").FinishedAt);
     }
-
-    private static string? FromJournal(string? recorded) => recorded is null or "base" ? null : recorded;
 
     public IEnumerable<string> Plan(DeployContext context)
     {

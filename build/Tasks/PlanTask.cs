@@ -17,8 +17,7 @@ public sealed class PlanTask : DeployStep, IPlannedTask<DeployContext>
         Directory.CreateDirectory(folder);
         await File.WriteAllTextAsync(Path.Combine(folder, "plan.md"), markdown);
         await File.WriteAllTextAsync(Path.Combine(folder, "plan.json"), json);
-        context.Journal?.Record(Name, "plan", Path.Combine(folder, "plan.md"));
-        context.Journal?.Record(Name, "checks_would_fail", plan.ChecksWouldFail ? "yes" : "no");
+        context.Journal?.Write(new State.PlanOutputs(Path.Combine(folder, "plan.md"), plan.ChecksWouldFail));
         context.GitHubActions?.Summary(markdown);
 
         if (context.Options.Json)

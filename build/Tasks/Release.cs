@@ -1,7 +1,7 @@
-using System.Globalization;
 using Cake.Common.Diagnostics;
 using DeployBuild.Fly;
 using DeployBuild.Settings;
+using DeployBuild.State;
 
 namespace DeployBuild.Tasks;
 
@@ -24,23 +24,21 @@ public sealed class Release : DeployStep, IChangesProduction, IUsesBackend, IPla
         // The release to come back to is read once per run: after a kill, the platform may
         // already show this run's own release as the newest.
         ReleaseRef? previous;
-        if (journal.Output(Name, "previous_version") is { } recorded)
+        if (journal.Read<ReleaseOutputs>() is { } recorded)
         {
-            previous = recorded == "none" ? null : new ReleaseRef(int.Parse(recorded, CultureInfo.InvariantCulture), journal.Output(Name, "previous_image")!);
+            previous = recorded.Previous;
         }
         else
         {
             previous = await service.CurrentAsync(CancellationToken.None);
-            journal.Record(Name, "previous_version", previous?.Version.ToString(CultureInfo.InvariantCulture) ?? "none");
-            journal.Record(Name, "previous_image", previous?.ImageRef ?? "none");
+            journal.Write(new ReleaseOutputs { PreviousVersion = previous?.Version, PreviousImage = previous?.ImageRef });
         }
 
         context.Information(previous is null
             ? "No release of {0} yet: this is its first deploy (there is nothing to roll back to)."
             : "Serving now: release v{1} ({2}).", settings.App, previous?.Version, previous?.ImageRef);
 
-        var label = journal.Output(Name, "image_label") ?? ImageLabel(context);
-        journal.Record(Name, "image_label", label);
+        var label = journal.Update<ReleaseOutputs>(o => o with { ImageLabel = o.ImageLabel ?? ImageLabel(context) }).ImageLabel!;
 
         if (context.Resuming && previous is not null)
         {
@@ -120,20 +118,21 @@ public sealed class Release : DeployStep, IChangesProduction, IUsesBackend, IPla
                "(runbook: \"Application Ne Démarre Pas\" / \"Health Check Échoue\": flyctl logs, flyctl status).";
     }
 
-    private void Record(State.RunJournal journal, DeployOutcome outcome)
+    private static void Record(RunJournal journal, DeployOutcome outcome) => journal.Update<ReleaseOutputs>(o => o with
     {
-        journal.Record(Name, "flyctl_exit_code", outcome.ExitCode.ToString(CultureInfo.InvariantCulture));
-        journal.Record(Name, "new_version", outcome.NewRelease?.Version.ToString(CultureInfo.InvariantCulture) ?? "none");
-        journal.Record(Name, "new_image", outcome.NewRelease?.ImageRef ?? "none");
-        journal.Record(Name, "new_status", outcome.NewReleaseStatus ?? "none");
-        journal.Record(Name, "machines", $"{outcome.MachinesOnNewRelease}/{outcome.Machines} on the new release, {outcome.MachinesHealthy} healthy" +
-                                         (outcome.MachinesAsleep > 0 ? $", {outcome.MachinesAsleep} stopped by auto-stop" : string.Empty));
-        journal.Record(Name, "machines_asleep", outcome.MachinesAsleep.ToString(CultureInfo.InvariantCulture));
-        journal.Record(Name, "code_changed", outcome.CodeChanged ? "true" : "false");
-        journal.Record(Name, "build_seconds", outcome.BuildTime.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture));
-        journal.Record(Name, "deploy_seconds", outcome.DeployTime.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture));
-        journal.Record(Name, "settle_seconds", outcome.SettleTime.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture));
-    }
+        FlyctlExitCode = outcome.ExitCode,
+        NewVersion = outcome.NewRelease?.Version,
+        NewImage = outcome.NewRelease?.ImageRef,
+        NewStatus = outcome.NewReleaseStatus,
+        Machines = outcome.Machines,
+        MachinesOnNewRelease = outcome.MachinesOnNewRelease,
+        MachinesHealthy = outcome.MachinesHealthy,
+        MachinesAsleep = outcome.MachinesAsleep,
+        CodeChanged = outcome.CodeChanged,
+        BuildSeconds = Math.Round(outcome.BuildTime.TotalSeconds, 1),
+        DeploySeconds = Math.Round(outcome.DeployTime.TotalSeconds, 1),
+        SettleSeconds = Math.Round(outcome.SettleTime.TotalSeconds, 1),
+    });
 
     private static void ReportBudgets(DeployContext context, DeployOutcome outcome)
     {

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json;
 using Cake.Common.Diagnostics;
 using DeployBuild.Database;
@@ -24,9 +23,7 @@ public sealed class Rollback : DeployStep, IChangesProduction, IUsesBackend, IPl
         var releases = await context.Fly.ReleasesAsync();
         var serving = releases.Where(r => r.Status == "complete" && !string.IsNullOrEmpty(r.ImageRef)).OrderByDescending(r => r.Version).FirstOrDefault();
         var target = ChooseTarget(context, releases, serving);
-        journal.Record(Name, "from_version", serving?.Version.ToString(CultureInfo.InvariantCulture) ?? "none");
-        journal.Record(Name, "to_version", target.Version.ToString(CultureInfo.InvariantCulture));
-        journal.Record(Name, "to_image", target.ImageRef);
+        journal.Write(new RollbackOutputs { FromVersion = serving?.Version, ToVersion = target.Version, ToImage = target.ImageRef });
         context.Information("Rolling {0} back from v{1} to v{2} ({3}).", settings.App, serving?.Version, target.Version, target.ImageRef);
 
         if (context.Options.RestoreBackup is { } backup)
@@ -39,13 +36,13 @@ public sealed class Rollback : DeployStep, IChangesProduction, IUsesBackend, IPl
             var database = context.RequireDatabase();
             context.Information("Downgrading the schema to {0} first (the current code keeps running meanwhile)...", revision);
             await new MigrationService(context.Alembic(database), context.Log).DowngradeAsync(schema, CancellationToken.None);
-            journal.Record(Name, "schema", $"downgraded to {revision}");
+            journal.Update<RollbackOutputs>(o => o with { Schema = $"downgraded to {revision}" });
         }
 
         using var verify = new VerifyService(settings, context.Fly, Environment.GetEnvironmentVariable, context.Log);
         var plan = new RollbackPlan(null, null, false, new ReleaseRef(target.Version, target.ImageRef), null, true, null, null);
         // The old release says which schema it expects (/api/v1/health); that is what it must meet.
-        var outcome = await new RollbackService(context, Name).RunAsync(plan, _ => verify.CheckOldReleaseAsync(null, CancellationToken.None), CancellationToken.None);
+        var outcome = await context.RollbackService(Name).RunAsync(plan, _ => verify.CheckOldReleaseAsync(null, CancellationToken.None), CancellationToken.None);
         context.RollbackOutcome = outcome;
         foreach (var line in outcome.Done)
         {
@@ -119,17 +116,15 @@ public sealed class Rollback : DeployStep, IChangesProduction, IUsesBackend, IPl
                 continue;
             }
 
-            if (data.Status != RunStatus.Succeeded || !data.Steps.TryGetValue("Release", out var release))
+            if (data.Status != RunStatus.Succeeded || !data.Steps.ContainsKey("Release"))
             {
                 continue;
             }
 
-            if (release.Outputs.GetValueOrDefault("new_version") == serving.Version.ToString(CultureInfo.InvariantCulture) &&
-                int.TryParse(release.Outputs.GetValueOrDefault("previous_version"), out var previous) &&
-                release.Outputs.GetValueOrDefault("previous_image") is { Length: > 0 } image && image != "none")
+            if (data.Read<ReleaseOutputs>() is { Previous: { } previous } release && release.NewVersion == serving.Version)
             {
-                context.Information("The last successful deploy (run {0}) replaced v{1}: going back to it.", data.RunId, previous);
-                return (previous, image);
+                context.Information("The last successful deploy (run {0}) replaced v{1}: going back to it.", data.RunId, previous.Version);
+                return (previous.Version, previous.ImageRef);
             }
 
             return null;
@@ -198,7 +193,7 @@ public sealed class Rollback : DeployStep, IChangesProduction, IUsesBackend, IPl
         }
 
         var leftovers = await new BackupService(context.Commands, context.Log, context.Time).RestoreAsync(database, file, null, CancellationToken.None);
-        context.Journal!.Record("Rollback", "restored", source);
+        context.Journal!.Update<RollbackOutputs>(o => o with { Restored = source });
         if (leftovers.Count > 0)
         {
             context.Warning("Tables created after the backup were left in place: {0}", string.Join(", ", leftovers));

@@ -1,6 +1,7 @@
 using System.Text;
 using Cake.Common.Diagnostics;
 using DeployBuild.Fly;
+using DeployBuild.State;
 
 namespace DeployBuild.Tasks;
 
@@ -68,15 +69,14 @@ public sealed class Secrets : DeployStep, IChangesProduction, IPlannedTask<Deplo
 
         if (refused.Count > 0)
         {
-            journal.Record(Name, "refused", string.Join(", ", rows.Where(r => r.State.StartsWith("REFUSED", StringComparison.Ordinal)).Select(r => r.Name)));
+            journal.Write(new SecretsOutputs { Refused = rows.Where(r => r.State.StartsWith("REFUSED", StringComparison.Ordinal)).Select(r => r.Name).ToList() });
             throw new InvalidOperationException(
                 $"{refused.Count} secret(s) cannot be sent exactly with flyctl secrets import, so none was sent:{Environment.NewLine}  " +
                 string.Join(Environment.NewLine + "  ", refused));
         }
 
         var sending = rows.Where(r => r.State is "changed" or "new").Select(r => r.Name).ToList();
-        journal.Record(Name, "sent", sending.Count == 0 ? "none" : string.Join(", ", sending));
-        journal.Record(Name, "unchanged", string.Join(", ", rows.Where(r => r.State == "unchanged").Select(r => r.Name)));
+        journal.Write(new SecretsOutputs { Sent = sending, Unchanged = rows.Where(r => r.State == "unchanged").Select(r => r.Name).ToList() });
         if (sending.Count == 0)
         {
             context.Information("Every secret set here already matches the app: nothing sent.");

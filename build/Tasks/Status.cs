@@ -9,7 +9,7 @@ public sealed class Status : DeployStep, IPlannedTask<DeployContext>
 {
     public override async Task RunAsync(DeployContext context)
     {
-        var report = await StatusReport.ReadAsync(context, CancellationToken.None);
+        var report = await StatusReport.ReadAsync(context.Settings, context.Fly, context.StateDirectory, context.Options.Last, context.Time, CancellationToken.None);
         if (context.Options.Json)
         {
             // Only the JSON on stdout, so that it can be piped (the build's own lines go to stderr).

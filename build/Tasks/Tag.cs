@@ -1,5 +1,6 @@
 using Cake.Common.Diagnostics;
 using DeployBuild.Process;
+using DeployBuild.State;
 using LibGit2Sharp;
 
 namespace DeployBuild.Tasks;
@@ -25,7 +26,7 @@ public sealed class Tag : DeployStep, IUsesBackend, IPlannedTask<DeployContext>
         {
             reason = "the backend is not a git work tree";
         }
-        else if (context.Journal.Output("Release", "new_version") is null or "none")
+        else if (context.Journal.Read<ReleaseOutputs>()?.NewVersion is null)
         {
             reason = "this run deployed no release";
         }
@@ -47,7 +48,8 @@ public sealed class Tag : DeployStep, IUsesBackend, IPlannedTask<DeployContext>
     public override async Task RunAsync(DeployContext context)
     {
         var journal = context.Journal!;
-        var name = TagName(context, journal.Output("Release", "new_version")!);
+        var release = journal.Read<ReleaseOutputs>()!;
+        var name = TagName(context, release.NewVersion!.Value.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
         // The release is live and verified: a tag that cannot be written is a warning, never a reason to roll back.
         try
@@ -58,22 +60,22 @@ public sealed class Tag : DeployStep, IUsesBackend, IPlannedTask<DeployContext>
             if (existing is null)
             {
                 repo.ApplyTag(name, context.Commit!, signature,
-                    $"Deployed {context.Settings.App} v{journal.Output("Release", "new_version")} ({journal.Output("Release", "new_image")}) in run {journal.RunId}.");
+                    $"Deployed {context.Settings.App} v{release.NewVersion} ({release.NewImage}) in run {journal.RunId}.");
             }
             else if (existing.Target.Sha != context.Commit)
             {
                 context.Warning("Tag {0} already exists on another commit ({1}); left as it is.", name, existing.Target.Sha[..12]);
-                journal.Record(Name, "tag", $"{name} exists on {existing.Target.Sha[..12]}");
+                journal.Write(new TagOutputs { Tag = $"{name} exists on {existing.Target.Sha[..12]}" });
                 return;
             }
 
-            journal.Record(Name, "tag", name);
+            journal.Write(new TagOutputs { Tag = name });
             context.Information("Tagged {0} as {1}.", context.Commit![..12], name);
         }
         catch (LibGit2SharpException ex)
         {
             context.Warning("Could not tag the deployed commit: {0}", ex.Message);
-            journal.Record(Name, "tag", $"failed: {ex.Message}");
+            journal.Write(new TagOutputs { Tag = $"failed: {ex.Message}" });
             return;
         }
 
@@ -86,12 +88,12 @@ public sealed class Tag : DeployStep, IUsesBackend, IPlannedTask<DeployContext>
                     Timeout = TimeSpan.FromMinutes(2),
                     DisplayName = "git push (tag)",
                 });
-                journal.Record(Name, "pushed", "true");
+                journal.Update<TagOutputs>(o => o with { Pushed = true });
             }
             catch (Exception ex) when (ex is CommandFailedException or CommandTimeoutException or ToolNotFoundException)
             {
                 context.Warning("The tag {0} was created but not pushed: {1}", name, ex.Message.Split('\n')[0]);
-                journal.Record(Name, "pushed", "false");
+                journal.Update<TagOutputs>(o => o with { Pushed = false });
             }
         }
     }

@@ -25,7 +25,7 @@ public sealed class Validate : DeployStep, IUsesBackend, IPlannedTask<DeployCont
 
     public override async Task RunAsync(DeployContext context)
     {
-        await context.Hooks.RunAsync("pre-validate");
+        await context.RunHookAsync("pre-validate");
         context.Information("Running {0} pre-deploy checks concurrently...", ValidationRunner.DefaultChecks().Count);
         var watch = System.Diagnostics.Stopwatch.StartNew();
         var started = context.Time.GetUtcNow();
@@ -44,20 +44,13 @@ public sealed class Validate : DeployStep, IUsesBackend, IPlannedTask<DeployCont
         }
 
         var wall = watch.Elapsed;
-        context.ValidationResults = results;
         ValidationRunner.Print(context.Log, results);
-        foreach (var result in results)
-        {
-            context.Journal?.Record(Name, $"check.{result.Name}", $"{ValidationRunner.Label(result.Outcome)}: {result.Summary}");
-            context.Journal?.Record(Name, $"check.{result.Name}.seconds", result.Duration.TotalSeconds.ToString("0.000", System.Globalization.CultureInfo.InvariantCulture));
-        }
-
         if (context.Journal is { } journal)
         {
             Reporting.TimelineParts.RecordChecks(journal, Name, started, results);
+            journal.Write(new State.ValidateOutputs { Checks = ValidationRunner.Outputs(results), WallSeconds = Math.Round(wall.TotalSeconds, 3) });
         }
 
-        context.Journal?.Record(Name, "checks.wall_seconds", wall.TotalSeconds.ToString("0.000", System.Globalization.CultureInfo.InvariantCulture));
         context.Information("Checks took {0:0.0} s (slowest {1:0.0} s, {2:0.0} s if run one after another).",
             wall.TotalSeconds, results.Max(r => r.Duration.TotalSeconds), results.Sum(r => r.Duration.TotalSeconds));
 

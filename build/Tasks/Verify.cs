@@ -1,5 +1,6 @@
 using Cake.Common.Diagnostics;
 using DeployBuild.Checks;
+using DeployBuild.State;
 using DeployBuild.Verification;
 
 namespace DeployBuild.Tasks;
@@ -16,23 +17,10 @@ public sealed class Verify : DeployStep, IPlannedTask<DeployContext>
 
         // Log lines count from the moment this run started deploying; alone, from the release serving now.
         var since = journal.Step("Release").StartedAt ?? await CurrentReleaseTimeAsync(context) ?? context.Time.GetUtcNow().AddMinutes(-15);
-        var expected = journal.Output("Migrate", "revision_after");
-        var results = await service.RunAsync(since, expected is null or "base" ? null : expected, CancellationToken.None);
-        context.VerifyResults = results;
+        var expected = MigrateOutputs.Revision(journal.Read<MigrateOutputs>()?.RevisionAfter);
+        var results = await service.RunAsync(since, expected, CancellationToken.None);
         ValidationRunner.Print(context.Log, results);
-        foreach (var result in results)
-        {
-            journal.Record(Name, $"check.{result.Name}", $"{ValidationRunner.Label(result.Outcome)}: {result.Summary}");
-            foreach (var (figure, value) in result.Figures)
-            {
-                journal.Record(Name, $"{result.Name.ToLowerInvariant().Replace(' ', '_')}.{figure}", value.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture));
-            }
-
-            if (result.Samples.Count > 0)
-            {
-                journal.Record(Name, $"{result.Name.ToLowerInvariant().Replace(' ', '_')}.samples_ms", Reporting.LatencyChart.Format(result.Samples));
-            }
-        }
+        journal.Write(new VerifyOutputs { Checks = ValidationRunner.Outputs(results) });
 
         var failed = results.Where(r => r.Outcome == CheckOutcome.Fail).Select(r => r.Name).ToList();
         if (failed.Count > 0)

@@ -94,9 +94,9 @@ public static class BackupCatalog
             try
             {
                 var data = RunJournal.Open(journal, s => s, TimeProvider.System);
-                if (data.Output("Backup", "file") is { } file && data.Output("Backup", "verified") is { } how)
+                if (data.Read<BackupOutputs>() is { Verified: { } how } backup)
                 {
-                    recorded[file] = how == "restore" ? "restored and counted" : "read back whole";
+                    recorded[backup.File] = how == "restore" ? "restored and counted" : "read back whole";
                 }
             }
             catch (JsonException)

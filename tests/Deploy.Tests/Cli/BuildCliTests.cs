@@ -326,6 +326,43 @@ public sealed class BuildCliTests
     }
 
     [Fact]
+    public async Task Resume_continues_a_run_whose_journal_an_older_build_wrote()
+    {
+        using var folder = new ConfigFolder();
+        Assert.Equal(1, (await Build(folder, "--target=Backup")).ExitCode);
+        MarkDone(folder, "Validate");
+        var path = ReadJournal(folder).Path;
+        var checks = ReadJournal(folder).Read<ValidateOutputs>()!.Checks;
+        Assert.NotEmpty(checks);
+
+        // Rewritten as builds before the typed journal wrote it: string pairs, checks flattened.
+        var old = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(path))!;
+        old["version"] = 1;
+        var outputs = new System.Text.Json.Nodes.JsonObject();
+        foreach (var check in checks)
+        {
+            var name = check.Name;
+            outputs[$"check.{name}"] = $"{check.Result}: {check.Summary}";
+            outputs[$"check.{name}.seconds"] = check.Seconds!.Value.ToString("0.000", System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        old["steps"]!["Validate"]!["outputs"] = outputs;
+        old["steps"]!["Hooks"] = System.Text.Json.Nodes.JsonNode.Parse("""{ "status": "pending", "outputs": { "pre-deploy": "none" }, "parts": [] }""");
+        File.WriteAllText(path, old.ToJsonString());
+
+        var resumed = await Build(folder, "--target=Backup", "--resume");
+
+        Assert.Equal(1, resumed.ExitCode);
+        var journal = ReadJournal(folder);
+        Assert.Contains($"Resuming run {journal.RunId}", resumed.Output);
+        Assert.Contains($"Skipping Validate: done in run {journal.RunId}", resumed.Output);
+        Assert.Contains("An error occurred when executing task 'Backup'", resumed.Output);
+        Assert.Equal(JournalData.CurrentVersion, journal.Data.Version);
+        Assert.Equal(checks.Select(c => (c.Name, c.Result, c.Summary)), journal.Read<ValidateOutputs>()!.Checks.Select(c => (c.Name, c.Result, c.Summary)));
+        Assert.True(journal.Read<HookOutputs>()!.PreDeployPassed);
+    }
+
+    [Fact]
     public async Task Resume_refuses_when_the_config_changed()
     {
         using var folder = new ConfigFolder();

@@ -16,11 +16,12 @@ public sealed class BackupTests
 
         Assert.True(result.ExitCode == 0, result.ToString());
         var journal = OpenJournal(bed);
-        var file = journal.Output("Backup", "file")!;
+        var backup = journal.Read<BackupOutputs>()!;
+        var file = backup.File;
         Assert.Matches($@"/backups/{bed.App}-\d{{8}}T\d{{6}}Z-0003\.dump$", file);
-        Assert.Equal(new FileInfo(file).Length.ToString(System.Globalization.CultureInfo.InvariantCulture), journal.Output("Backup", "size_bytes"));
-        Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(file))), journal.Output("Backup", "sha256"));
-        Assert.Equal("0003", journal.Output("Backup", "revision"));
+        Assert.Equal(new FileInfo(file).Length, backup.SizeBytes);
+        Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(file))), backup.Sha256);
+        Assert.Equal("0003", backup.Revision);
         Assert.Contains("Backup verified (read back whole)", result.Output);
         Assert.DoesNotContain(bed.Database.Cluster.Password, result.Output);
         Assert.DoesNotContain(bed.Database.Cluster.Password, File.ReadAllText(journal.Path));
@@ -48,7 +49,7 @@ public sealed class BackupTests
 
         Assert.True(result.ExitCode == 0, result.ToString());
         Assert.Contains("restored into a scratch database, row counts equal", result.Output);
-        Assert.Contains("public.foods=", OpenJournal(bed).Output("Backup", "rows"));
+        Assert.Contains("public.foods", OpenJournal(bed).Read<BackupOutputs>()!.Rows!.Keys);
         using var admin = PostgresCluster.Shared.CreateDatabase("probe");
         Assert.Equal(0L, admin.Scalar($"SELECT count(*) FROM pg_database WHERE datname LIKE '{bed.Database.Name}_verify_%'"));
     }
@@ -68,7 +69,7 @@ public sealed class BackupTests
 
         var backups = Directory.GetFiles(Path.Combine(bed.StateDir, "backups"), "*.dump").Order(StringComparer.Ordinal).ToList();
         Assert.Equal(2, backups.Count);
-        Assert.Equal(OpenJournal(bed).Output("Backup", "file"), backups[^1]);
+        Assert.Equal(OpenJournal(bed).Read<BackupOutputs>()?.File, backups[^1]);
     }
 
     [Fact]
@@ -138,7 +139,7 @@ public sealed class BackupTests
         Assert.Equal("0003", bed.Database.Scalar("SELECT version_num FROM alembic_version"));
         Assert.Equal(rows, bed.Database.Snapshot());
         var journal = OpenJournal(bed);
-        Assert.Null(journal.Output("Backup", "sha256"));
+        Assert.Null(journal.Read<BackupOutputs>());
         Assert.False(journal.Data.Steps.ContainsKey("Migrate") && journal.Data.Steps["Migrate"].Status == StepStatus.Done);
 
         // No archive that failed its read-back stays behind, under a backup's name or as a partial.

@@ -37,9 +37,9 @@ public sealed class MigrateTests
         Assert.Contains("Database migrated: 0003 -> 0004.", result.Output);
         Assert.Equal("0004", bed.Database.Scalar("SELECT version_num FROM alembic_version"));
         var journal = BackupTests.OpenJournal(bed);
-        Assert.Equal("0003", journal.Output("Migrate", "revision_before"));
-        Assert.Equal("0004", journal.Output("Migrate", "revision_after"));
-        Assert.Equal("0003", journal.Output("Backup", "revision"));
+        Assert.Equal("0003", journal.Read<MigrateOutputs>()!.RevisionBefore);
+        Assert.Equal("0004", journal.Read<MigrateOutputs>()!.RevisionAfter);
+        Assert.Equal("0003", journal.Read<BackupOutputs>()!.Revision);
     }
 
     [Fact]
@@ -65,13 +65,13 @@ public sealed class MigrateTests
 
         Assert.Equal(1, result.ExitCode);
         var journal = BackupTests.OpenJournal(bed);
-        var backup = journal.Output("Backup", "file")!;
+        var backup = journal.Read<BackupOutputs>()!.File;
         Assert.Contains("the downgrade to 0003 failed too", result.Output);
         Assert.Contains($"pg_restore --clean --if-exists --single-transaction --exit-on-error --dbname=\"$DATABASE_URL\" {backup}", result.Output);
         Assert.Contains("or run again with --restore-on-failure", result.Output);
         Assert.Equal("0004", bed.Database.Scalar("SELECT version_num FROM alembic_version"));
-        Assert.Equal(journal.Output("Backup", "sha256"), Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(backup))));
-        Assert.Equal("false", journal.Output("Migrate", "schema_restored"));
+        Assert.Equal(journal.Read<BackupOutputs>()!.Sha256, Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(backup))));
+        Assert.False(journal.Read<MigrateOutputs>()!.SchemaRestored);
     }
 
     [Fact]

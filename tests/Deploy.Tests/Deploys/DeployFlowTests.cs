@@ -30,9 +30,9 @@ public sealed class DeployFlowTests
         Assert.Equal("1.1.0", (string?)health["version"]);
         var journal = BackupTests.OpenJournal(bed);
         Assert.Equal("succeeded", journal.Data.Status);
-        Assert.Equal("1", journal.Output("Release", "previous_version"));
-        Assert.Equal("2", journal.Output("Release", "new_version"));
-        Assert.StartsWith("pass", journal.Output("Verify", "check.Health"));
+        Assert.Equal(1, journal.Read<ReleaseOutputs>()!.PreviousVersion);
+        Assert.Equal(2, journal.Read<ReleaseOutputs>()!.NewVersion);
+        Assert.Equal("pass", journal.Read<VerifyOutputs>()!.Check("Health")!.Result);
         Tests.Reporting.PicturesEndToEnd.AssertGoodDeployPictures(bed, journal, second.Output);
 
         // The hooks ran at their points with the run's facts.

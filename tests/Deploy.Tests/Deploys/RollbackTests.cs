@@ -1,3 +1,4 @@
+using DeployBuild.State;
 using DeployBuild.TestBed;
 using DeployBuild.Tests.Database;
 
@@ -60,7 +61,7 @@ public sealed class RollbackTests
     {
         await using var bed = await DeployBed.CreateAsync();
         Assert.Equal(0, (await bed.BuildAsync("--target=Deploy", "--force")).ExitCode);
-        var backup = BackupTests.OpenJournal(bed).Output("Backup", "file")!;
+        var backup = BackupTests.OpenJournal(bed).Read<BackupOutputs>()!.File;
 
         var refused = await bed.BuildAsync("--target=Rollback", "--to-release=1", $"--restore-backup={backup}");
 

@@ -129,11 +129,11 @@ public static class FaultScenarios
     {
         var result = await bed.BuildAsync("--target=Deploy", "--force");
         var journal = BackupTests.OpenJournal(bed);
-        var percent = journal.Output("Verify", "error_rate.percent");
-        Assert.True(percent is not null, "Verify recorded no error rate\n" + result);
-        var value = double.Parse(percent, System.Globalization.CultureInfo.InvariantCulture);
+        var figures = journal.Read<VerifyOutputs>()?.Check("Error rate")?.Figures;
+        Assert.True(figures?.ContainsKey("percent") == true, "Verify recorded no error rate\n" + result);
+        var value = figures!["percent"];
         Assert.True(value is >= 2 and <= 12, $"error rate {value} %, expected about 5 % (one request in 20 logs an ERROR)\n{result}");
-        Assert.True(int.Parse(journal.Output("Verify", "error_rate.errors")!, System.Globalization.CultureInfo.InvariantCulture) >= 1, result.ToString());
+        Assert.True(figures["errors"] >= 1, result.ToString());
 
         // Diagnostics keep the plain lines, without the color codes flyctl always prints.
         var logs = File.ReadAllText(Path.Combine(journal.Directory, "diagnostics", "logs.txt"));
@@ -167,7 +167,7 @@ public static class FaultScenarios
         Assert.Contains($"machine {bad} (cdg): /api/v1/health reports the database unreachable", result.Output);
         // The wait up to the health deadline says where it is, a timestamped line every few seconds in a log.
         Assert.Matches(@"\[\d\d:\d\d:\d\d\] health checks: 2 of 3 machines done, .* of the 30 s deadline", result.Output);
-        Assert.Contains($"machine {bad} (cdg)", BackupTests.OpenJournal(bed).Output("Verify", "check.Health"));
+        Assert.Contains($"machine {bad} (cdg)", BackupTests.OpenJournal(bed).Read<VerifyOutputs>()!.Check("Health")!.Summary);
         foreach (var good in ids.Take(2))
         {
             Assert.DoesNotContain($"machine {good} (cdg): /api/v1/health", result.Output);

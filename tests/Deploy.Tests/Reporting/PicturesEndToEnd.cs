@@ -54,10 +54,10 @@ public static class PicturesEndToEnd
 
         var markdown = File.ReadAllText(Path.Combine(journal.Directory, "report.md"));
         var chart = MermaidBlocks.ParseXyChart(MermaidBlocks.Blocks(markdown)[1]);
-        var samples = journal.Output("Verify", "latency.samples_ms")!.Split(' ').Select(s => double.Parse(s, CultureInfo.InvariantCulture)).ToList();
-        Assert.Equal(samples, Assert.Single(chart.Bars));
+        var latency = journal.Read<VerifyOutputs>()!.Check("Latency")!;
+        Assert.Equal(latency.SamplesMs!, Assert.Single(chart.Bars));
         Assert.Equal(3, chart.Lines.Count);
-        Assert.InRange(Math.Abs(double.Parse(journal.Output("Verify", "latency.p95_ms")!, CultureInfo.InvariantCulture) - chart.Lines[1][0]), 0, 0.051);
+        Assert.InRange(Math.Abs(latency.Figures!["p95_ms"] - chart.Lines[1][0]), 0, 0.051);
 
         // The build's log when the output is not a terminal (as in CI): no control sequence at all.
         Assert.DoesNotMatch(@"[\u0000-\u0008\u000b-\u001f\u007f]", output.Replace("\r\n", "\n", StringComparison.Ordinal));

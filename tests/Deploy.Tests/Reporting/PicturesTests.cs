@@ -93,7 +93,7 @@ public sealed class PicturesTests
     public void Latency_chart_draws_each_sample_in_order_with_p50_p95_and_the_threshold()
     {
         double[] samples = [12.5, 30, 18, 240, 22, 19.5, 25, 17, 16, 21];
-        var latency = new LatencySamples(LatencyChart.Parse(LatencyChart.Format(samples)), 21, 240, 200);
+        var latency = new LatencySamples(samples, 21, 240, 200);
 
         var markdown = LatencyChart.Mermaid(latency);
 
@@ -139,10 +139,8 @@ public sealed class PicturesTests
 
         // 1: a deploy that succeeded (v1 -> v2, 0003 -> 0004), 95 s.
         var ok = RunJournal.Create(state.Path, "Deploy", "0123456789abcdef", "d", s => s, time, "20261130T200102Z-aaaaaa");
-        ok.Record("Release", "previous_version", "1");
-        ok.Record("Release", "new_version", "2");
-        ok.Record("Migrate", "revision_before", "0003");
-        ok.Record("Migrate", "revision_after", "0004");
+        ok.Write(new ReleaseOutputs { PreviousVersion = 1, NewVersion = 2 });
+        ok.Write(new MigrateOutputs { RevisionBefore = "0003", RevisionAfter = "0004" });
         time.Advance(95);
         ok.Finish(true, null);
         Audit(state.Path, "2026-11-30T20:02:37Z run=20261130T200102Z-aaaaaa user=ana@ci commit=0123456789ab target=Deploy result=succeeded release=v1->v2 serving=v2");
@@ -156,14 +154,12 @@ public sealed class PicturesTests
         // 2: a deploy that failed and was rolled back: the schema went back to 0004, v3 -> v4 (the old image).
         time.Advance(60);
         var bad = RunJournal.Create(state.Path, "Deploy", "fedcba9876543210", "d", s => s, time, "20261130T200538Z-cccccc");
-        bad.Record("Release", "previous_version", "2");
-        bad.Record("Release", "new_version", "3");
-        bad.Record("Migrate", "revision_before", "0004");
-        bad.Record("Migrate", "revision_after", "0005");
+        bad.Write(new ReleaseOutputs { PreviousVersion = 2, NewVersion = 3 });
+        bad.Write(new MigrateOutputs { RevisionBefore = "0004", RevisionAfter = "0005" });
         bad.Start("Migrate");
         bad.Complete("Migrate");
         bad.RolledBack("Migrate", "undone by AutoRollback");
-        bad.Record("AutoRollback", "serving_version", "4");
+        bad.Write(RollbackOutputs.AutomaticStep, new RollbackOutputs { ServingVersion = 4 });
         time.Advance(250);
         bad.Finish(false, "Verify failed");
         Audit(state.Path, "2026-11-30T20:09:48Z run=20261130T200538Z-cccccc user=bob@laptop commit=fedcba987654 target=Deploy result=failed_rolled_back release=v2->v3 serving=v4");

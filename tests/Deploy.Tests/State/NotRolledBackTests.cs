@@ -34,9 +34,7 @@ public sealed class NotRolledBackTests
 
         var untouched = RunJournal.Create(dir.Path, "Deploy", "abc", "d", s => s, TimeProvider.System);
         untouched.Start("Migrate");
-        untouched.Record("Migrate", "revision_before", "0004");
-        untouched.Record("Migrate", "revision_after", "0004");
-        untouched.Record("Migrate", "changed", "false");
+        untouched.Write(new MigrateOutputs { RevisionBefore = "0004", RevisionAfter = "0004", Changed = false });
         untouched.Complete("Migrate");
         Assert.Null(AutomaticRollback.NotRolledBack(untouched, rollbackAttempted: false, "app"));
     }
@@ -45,16 +43,14 @@ public sealed class NotRolledBackTests
     {
         var journal = RunJournal.Create(stateDirectory, target, "abc", "d", s => s, TimeProvider.System);
         journal.Start("Migrate");
-        journal.Record("Migrate", "revision_before", "0003");
-        journal.Record("Migrate", "revision_after", "0004");
-        journal.Record("Migrate", "changed", "true");
+        journal.Write(new MigrateOutputs { RevisionBefore = "0003", RevisionAfter = "0004", Changed = true });
         journal.Complete("Migrate");
         journal.Start("Release");
-        journal.Record("Release", "previous_version", "1");
-        journal.Record("Release", "previous_image", "registry.fly.io/app:deployment-1");
-        journal.Record("Release", "new_version", "2");
-        journal.Record("Release", "new_image", "registry.fly.io/app:deployment-2");
-        journal.Record("Release", "code_changed", "true");
+        journal.Write(new ReleaseOutputs
+        {
+            PreviousVersion = 1, PreviousImage = "registry.fly.io/app:deployment-1",
+            NewVersion = 2, NewImage = "registry.fly.io/app:deployment-2", CodeChanged = true,
+        });
         journal.Complete("Release");
         return journal;
     }

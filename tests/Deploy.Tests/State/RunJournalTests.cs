@@ -13,10 +13,10 @@ public sealed class RunJournalTests
         var journal = RunJournal.Create(dir.Path, "Deploy", "abc123", "digest", s => s, TimeProvider.System);
 
         journal.Start("Backup");
-        journal.Record("Backup", "file", "backups/a.dump");
+        journal.Write(new BackupOutputs { File = "backups/a.dump", Sha256 = "ab12", SizeBytes = 42 });
         var onDisk = RunJournal.Open(journal.Path, s => s, TimeProvider.System);
         Assert.Equal(StepStatus.Running, onDisk.Data.Steps["Backup"].Status);
-        Assert.Equal("backups/a.dump", onDisk.Output("Backup", "file"));
+        Assert.Equal(new BackupOutputs { File = "backups/a.dump", Sha256 = "ab12", SizeBytes = 42 }, onDisk.Read<BackupOutputs>());
 
         journal.Complete("Backup");
         journal.Finish(succeeded: true, error: null);
@@ -35,7 +35,8 @@ public sealed class RunJournalTests
         masker.Add("s3cr3t-value-42");
         var journal = RunJournal.Create(dir.Path, "Deploy", null, "d", masker.Apply, TimeProvider.System);
 
-        journal.Record("Migrate", "note", "url postgres://app:s3cr3t-value-42@db/app");
+        journal.Update<RollbackOutputs>(RollbackOutputs.AutomaticStep, o => o with { Schema = "url postgres://app:s3cr3t-value-42@db/app" });
+        journal.Write(new VerifyOutputs { Checks = [new CheckOutput { Name = "Health", Result = "FAIL", Summary = "s3cr3t-value-42 in the body" }] });
         journal.Fail("Migrate", "password s3cr3t-value-42 rejected");
         journal.Finish(false, "boom s3cr3t-value-42");
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using DeployBuild.State;
 using DeployBuild.TestBed;
 using DeployBuild.Tests.Database;
 
@@ -29,8 +30,8 @@ public sealed class RemoteBackupTests(S3ServerFixture s3) : IClassFixture<S3Serv
 
         Assert.True(backup.ExitCode == 0, backup.ToString());
         var journal = BackupTests.OpenJournal(bed);
-        var url = journal.Output("Backup", "remote_url")!;
-        var name = Path.GetFileName(journal.Output("Backup", "file")!) + ".age";
+        var url = journal.Read<BackupOutputs>()!.RemoteUrl!;
+        var name = Path.GetFileName(journal.Read<BackupOutputs>()!.File) + ".age";
         Assert.Equal($"s3://{S3Server.Bucket}/{prefix}/{name}", url);
         Assert.Contains("Remote copy verified", backup.Output);
 
@@ -40,9 +41,9 @@ public sealed class RemoteBackupTests(S3ServerFixture s3) : IClassFixture<S3Serv
         Assert.StartsWith("age-encryption.org/v1", Encoding.ASCII.GetString(copy, 0, 21));
         Assert.Equal(-1, copy.AsSpan().IndexOf("PGDMP"u8));
         Assert.Equal(-1, copy.AsSpan().IndexOf(Encoding.UTF8.GetBytes(canary)));
-        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(copy)), journal.Output("Backup", "remote_sha256"));
-        Assert.Equal($"{journal.Output("Backup", "remote_sha256")}  {name}\n", Encoding.ASCII.GetString(stored[$"{prefix}/{name}.sha256"]));
-        Assert.False(File.Exists(journal.Output("Backup", "file") + ".age.partial"));
+        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(copy)), journal.Read<BackupOutputs>()!.RemoteSha256);
+        Assert.Equal($"{journal.Read<BackupOutputs>()!.RemoteSha256}  {name}\n", Encoding.ASCII.GetString(stored[$"{prefix}/{name}.sha256"]));
+        Assert.False(File.Exists(journal.Read<BackupOutputs>()!.File + ".age.partial"));
 
         var report = File.ReadAllText(Path.Combine(Path.GetDirectoryName(journal.Path)!, "report.md"));
         Assert.Contains($"Remote copy: `{url}`", report);
@@ -51,7 +52,7 @@ public sealed class RemoteBackupTests(S3ServerFixture s3) : IClassFixture<S3Serv
         var list = await bed.BuildAsync("--target=Backups", "--exclusive");
 
         Assert.True(list.ExitCode == 0, list.ToString());
-        Assert.Contains($"| local | {journal.Output("Backup", "file")} |", list.Output);
+        Assert.Contains($"| local | {journal.Read<BackupOutputs>()!.File} |", list.Output);
         Assert.Contains($"| size and SHA-256 read back, age-encrypted | {s3.Endpoint} | {url} |", list.Output);
         foreach (var output in new[] { backup.Output, list.Output, File.ReadAllText(journal.Path), report })
         {
@@ -100,7 +101,7 @@ public sealed class RemoteBackupTests(S3ServerFixture s3) : IClassFixture<S3Serv
         Assert.True(deploy.ExitCode == 0, deploy.ToString());
         Assert.Contains($"with age to {s3.Recipient} (recipient from $DEPLOY_BACKUP_RECIPIENT)", deploy.Output);
         var source = bed.Database.Snapshot();
-        var url = BackupTests.OpenJournal(bed).Output("Backup", "remote_url")!;
+        var url = BackupTests.OpenJournal(bed).Read<BackupOutputs>()!.RemoteUrl!;
         var stored = Path.Combine(bed.Root, "stored.dump.age");
         File.WriteAllBytes(stored, s3.Stored(prefix)[url["s3://".Length..].Split('/', 2)[1]]);
         var decrypt = await ProcessRunner.RunAsync("age", ["--decrypt", "--identity", s3.IdentityFile, "--output", Path.Combine(bed.Root, "stored.dump"), stored], bed.Root);
@@ -144,7 +145,7 @@ public sealed class RemoteBackupTests(S3ServerFixture s3) : IClassFixture<S3Serv
             var run = await bed.BuildAsync("--target=Backup", "--exclusive");
             Assert.True(run.ExitCode == 0, run + s3.Log);
             Assert.Contains("UNENCRYPTED", run.Output);
-            last = BackupTests.OpenJournal(bed).Output("Backup", "remote_url");
+            last = BackupTests.OpenJournal(bed).Read<BackupOutputs>()?.RemoteUrl;
             await Task.Delay(1100);
         }
 
