@@ -62,17 +62,11 @@ public sealed class DeployContext : FrostingContext
     /// <summary>The run's report.md, once written (teardown).</summary>
     public string? ReportPath { get; internal set; }
 
-    /// <summary>A failed run's runbook case and captured diagnostics (set by the failed step's handler, <see cref="Tasks.DeployStep.OnError"/>).</summary>
-    public Reporting.DiagnosticsResult? Diagnostics { get; internal set; }
-
     /// <summary>The tasks this run will execute, in order (set in setup).</summary>
     public IReadOnlyList<string> PlannedTasks { get; internal set; } = [];
 
     /// <summary>Other runs' reports worth pointing at in the last lines (the demo's deploys).</summary>
     public List<(string Label, string Path)> OtherReports { get; } = [];
-
-    /// <summary>What an automatic or manual rollback did, when one ran.</summary>
-    public Rollback.RollbackOutcome? RollbackOutcome { get; internal set; }
 
     public CommandRunner Commands { get; }
 

@@ -114,7 +114,10 @@ public sealed class DeployLifetime(IEnumerable<IFrostingTask> tasks) : FrostingL
         if (context.Journal is { } journal)
         {
             var error = info.ThrownException is { } thrown ? Unwrap(thrown).Message : null;
-            if (error is not null && AutomaticRollback.NotRolledBack(journal, context.RollbackOutcome is not null, context.Settings.App) is { } left)
+
+            // What a step's failure handler (or the Rollback target) put back, as the journal says.
+            var rollback = RollbackOutcome.Of(journal);
+            if (error is not null && AutomaticRollback.NotRolledBack(journal, rollback is not null, context.Settings.App) is { } left)
             {
                 // A failure outside any step's body (Cake's task setup, a skip decision) reached no
                 // step's failure handler: said loudly, not ended as if nothing were left to do.
@@ -122,16 +125,16 @@ public sealed class DeployLifetime(IEnumerable<IFrostingTask> tasks) : FrostingL
                 error = $"{error} {left}";
             }
 
-            journal.Finish(info.Successful, error is null ? null : context.RollbackOutcome is { } r ? $"{error} Rollback: {r.Summary}." : error);
-            var report = Reporting.RunReport.From(journal, context.Settings.App, context.Settings.Verify, context.RollbackOutcome, context.Diagnostics);
+            journal.Finish(info.Successful, error is null ? null : rollback is { } r ? $"{error} Rollback: {r.Summary}." : error);
+            var report = Reporting.RunReport.From(journal, context.Settings.App, context.Settings.Verify, rollback, Reporting.DiagnosticsResult.Of(journal));
             var (markdown, _) = Reporting.ReportWriter.Write(report, journal.Directory, context.Masker.Apply);
             Reporting.AuditLog.Append(context.StateDirectory, report, context.Masker.Apply);
             context.ReportPath = markdown;
             TellGitHubActions(context, report, info.ThrownException);
 
             // The runbook's "Notifier équipe" (and the hooks) come last: they point at the report.
-            await NotifyAsync(context, journal, info.Successful);
-            await RunHooksAsync(context, journal, info.Successful);
+            await NotifyAsync(context, journal, info.Successful, rollback);
+            await RunHooksAsync(context, journal, info.Successful, rollback);
         }
         else if (info.ThrownException is { } early && context.GitHubActions is { } github)
         {
@@ -147,9 +150,9 @@ public sealed class DeployLifetime(IEnumerable<IFrostingTask> tasks) : FrostingL
         }
     }
 
-    private static async Task RunHooksAsync(DeployContext context, RunJournal journal, bool succeeded)
+    private static async Task RunHooksAsync(DeployContext context, RunJournal journal, bool succeeded, RollbackOutcome? rollback)
     {
-        var result = succeeded ? "succeeded" : context.RollbackOutcome is { Complete: true } ? "rolled-back" : "failed";
+        var result = succeeded ? "succeeded" : rollback is { Complete: true } ? "rolled-back" : "failed";
         var deployed = journal.Data.Steps.ContainsKey("Release");
         var points = new List<string>();
         if (succeeded && deployed && journal.Data.Target != "Rollback")
@@ -157,7 +160,7 @@ public sealed class DeployLifetime(IEnumerable<IFrostingTask> tasks) : FrostingL
             points.Add("post-deploy");
         }
 
-        if (context.RollbackOutcome is not null)
+        if (rollback is not null)
         {
             points.Add("on-rollback");
         }
@@ -199,9 +202,8 @@ public sealed class DeployLifetime(IEnumerable<IFrostingTask> tasks) : FrostingL
         });
     }
 
-    private static async Task NotifyAsync(DeployContext context, RunJournal journal, bool succeeded)
+    private static async Task NotifyAsync(DeployContext context, RunJournal journal, bool succeeded, RollbackOutcome? rolledBack)
     {
-        var rolledBack = context.RollbackOutcome;
         var notification = new Notifications.Notification(
             context.Settings.App,
             journal.RunId,

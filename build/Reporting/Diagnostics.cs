@@ -11,7 +11,14 @@ namespace DeployBuild.Reporting;
 /// <summary>Which case of the runbook's "Gestion des Erreurs" a failure is, and what to run next.</summary>
 public sealed record FailureCase(string Name, string Explanation, IReadOnlyList<string> NextCommands);
 
-public sealed record DiagnosticsResult(FailureCase Case, IReadOnlyList<string> Files);
+public sealed record DiagnosticsResult(FailureCase Case, IReadOnlyList<string> Files)
+{
+    /// <summary>What the failure handler of this attempt of the run captured, as its journal says; null when nothing.</summary>
+    public static DiagnosticsResult? Of(RunJournal journal) =>
+        journal.Read<DiagnosticsOutputs>() is { Explanation: { } explanation, CapturedAt: { } captured } outputs && captured >= journal.AttemptStartedAt
+            ? new DiagnosticsResult(new FailureCase(outputs.Case, explanation, outputs.NextCommands ?? []), outputs.Files ?? [])
+            : null;
+}
 
 /// <summary>
 /// When Release or Verify fails, and before anything is rolled back: what a person would look
@@ -43,6 +50,7 @@ public sealed class Diagnostics(DeploySettings settings, FlyCli fly, ICakeLog lo
             else if (failed is not null)
             {
                 result = new DiagnosticsResult(await ClassifyAsync(journal), []);
+                Record(journal, result, folder: null);
             }
         }
         catch (Exception ex)
@@ -108,9 +116,20 @@ public sealed class Diagnostics(DeploySettings settings, FlyCli fly, ICakeLog lo
         await Save("secrets.txt", () => SecretNamesAsync(cancellationToken));
 
         var failureCase = await ClassifyAsync(journal);
-        journal.Write(new DiagnosticsOutputs(failureCase.Name, directory));
-        return new DiagnosticsResult(failureCase, files);
+        var result = new DiagnosticsResult(failureCase, files);
+        Record(journal, result, directory);
+        return result;
     }
+
+    /// <summary>Into the journal, where the run's end (report, summary) reads it.</summary>
+    private static void Record(RunJournal journal, DiagnosticsResult result, string? folder) =>
+        journal.Write(new DiagnosticsOutputs(result.Case.Name, folder)
+        {
+            Explanation = result.Case.Explanation,
+            NextCommands = result.Case.NextCommands,
+            Files = result.Files,
+            CapturedAt = journal.Time.GetUtcNow(),
+        });
 
     /// <summary>The runbook case of a failed run, from the step that failed and what it recorded.</summary>
     public async Task<FailureCase> ClassifyAsync(RunJournal journal)

@@ -98,6 +98,12 @@ public static class AutomaticRollback
         catch (Exception ex)
         {
             var cause = Unwrap(ex).Message;
+            if (journal.Step(StepName).StartedAt is null)
+            {
+                journal.Start(StepName);
+            }
+
+            journal.Update<RollbackOutputs>(StepName, o => o with { Complete = false, Done = [], Problems = [$"the rollback itself failed: {cause}"] });
             journal.Fail(StepName, cause);
             log.Error("The automatic rollback failed: {0}. Production needs a person now: run --target=Rollback, or see flyctl releases -a {1}.",
                 cause, settings.App);

@@ -11,6 +11,26 @@ namespace DeployBuild.Rollback;
 public sealed record RollbackOutcome(bool Complete, IReadOnlyList<string> Done, IReadOnlyList<string> Problems)
 {
     public string Summary => string.Join("; ", Done.Concat(Problems));
+
+    /// <summary>
+    /// The rollback this attempt of the run did, read from its journal (the automatic one, or the
+    /// manual target's); null when it did none. A rollback journaled by an earlier attempt that
+    /// --resume continued is not this attempt's: its hooks and notification were sent then.
+    /// </summary>
+    public static RollbackOutcome? Of(RunJournal journal)
+    {
+        var attemptStarted = journal.AttemptStartedAt;
+        foreach (var step in new[] { RollbackOutputs.AutomaticStep, RollbackOutputs.Step })
+        {
+            if (journal.Data.Steps.TryGetValue(step, out var record) && record.StartedAt >= attemptStarted &&
+                journal.Read<RollbackOutputs>(step) is { Complete: { } complete } outputs)
+            {
+                return new RollbackOutcome(complete, outputs.Done ?? [], outputs.Problems ?? []);
+            }
+        }
+
+        return null;
+    }
 }
 
 /// <summary>
@@ -78,7 +98,13 @@ public sealed class RollbackService(
         }
 
         var outcome = new RollbackOutcome(problems.Count == 0, done, problems);
-        journal.Update<RollbackOutputs>(journalStep, o => o with { Summary = outcome.Summary.Length == 0 ? "nothing to undo" : outcome.Summary });
+        journal.Update<RollbackOutputs>(journalStep, o => o with
+        {
+            Summary = outcome.Summary.Length == 0 ? "nothing to undo" : outcome.Summary,
+            Complete = outcome.Complete,
+            Done = done,
+            Problems = problems,
+        });
         if (outcome.Complete)
         {
             journal.Complete(journalStep);

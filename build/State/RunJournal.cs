@@ -320,6 +320,12 @@ public sealed class RunJournal
     public T? Read<T>()
         where T : class, IStepOutputs => Read<T>(T.Step);
 
+    /// <summary>When this attempt of the run began: the last --resume, or the run's start.</summary>
+    public DateTimeOffset AttemptStartedAt => Data.ResumedAt.Count > 0 ? Data.ResumedAt[^1] : Data.StartedAt;
+
+    /// <summary>The clock the journal dates its records with.</summary>
+    public TimeProvider Time => _time;
+
     public void MarkResumed()
     {
         lock (_gate)

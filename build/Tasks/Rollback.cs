@@ -43,7 +43,6 @@ public sealed class Rollback : DeployStep, IChangesProduction, IUsesBackend, IPl
         var plan = new RollbackPlan(null, null, false, new ReleaseRef(target.Version, target.ImageRef), null, true, null, null);
         // The old release says which schema it expects (/api/v1/health); that is what it must meet.
         var outcome = await context.RollbackService(Name).RunAsync(plan, _ => verify.CheckOldReleaseAsync(null, CancellationToken.None), CancellationToken.None);
-        context.RollbackOutcome = outcome;
         foreach (var line in outcome.Done)
         {
             context.Information("  {0}", line);

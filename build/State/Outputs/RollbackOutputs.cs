@@ -31,4 +31,13 @@ public sealed record RollbackOutputs : IStepOutputs
     public int? ServingVersion { get; init; }
 
     public string? Summary { get; init; }
+
+    /// <summary>Whether everything was put back; null until the rollback ended.</summary>
+    public bool? Complete { get; init; }
+
+    /// <summary>What was put back, one line each.</summary>
+    public IReadOnlyList<string>? Done { get; init; }
+
+    /// <summary>What was NOT put back, one line each, with what to do.</summary>
+    public IReadOnlyList<string>? Problems { get; init; }
 }

@@ -39,6 +39,72 @@ public sealed class NotRolledBackTests
         Assert.Null(AutomaticRollback.NotRolledBack(untouched, rollbackAttempted: false, "app"));
     }
 
+    [Fact]
+    public void The_run_end_reads_this_attempts_rollback_from_the_journal_and_not_an_earlier_attempts()
+    {
+        using var dir = new TempDir();
+        var time = new SteppingClock();
+        var journal = RunJournal.Create(dir.Path, "Deploy", "abc", "d", s => s, time);
+        Assert.Null(RollbackOutcome.Of(journal));
+
+        journal.Start(AutomaticRollback.StepName);
+        journal.Write(AutomaticRollback.StepName, new RollbackOutputs
+        {
+            Summary = "schema: downgraded 0004 -> 0003; code: v1 redeployed",
+            Complete = false,
+            Done = ["schema: downgraded 0004 -> 0003"],
+            Problems = ["code: redeploy of the previous image failed"],
+        });
+        journal.Fail(AutomaticRollback.StepName, "code: redeploy of the previous image failed");
+
+        var outcome = RollbackOutcome.Of(RunJournal.Open(journal.Path, s => s, time));
+        Assert.NotNull(outcome);
+        Assert.False(outcome.Complete);
+        Assert.Equal(["schema: downgraded 0004 -> 0003"], outcome.Done);
+        Assert.Equal(["code: redeploy of the previous image failed"], outcome.Problems);
+
+        // --resume continues the run: that rollback belongs to the attempt before (its hooks and
+        // notification went out then); this attempt has done none yet.
+        journal.MarkResumed();
+        Assert.Null(RollbackOutcome.Of(journal));
+
+        journal.Start(AutomaticRollback.StepName);
+        journal.Update<RollbackOutputs>(AutomaticRollback.StepName, o => o with { Complete = true, Done = ["code: v1 redeployed as v4"], Problems = [] });
+        Assert.True(RollbackOutcome.Of(journal)!.Complete);
+    }
+
+    [Fact]
+    public void The_run_end_reads_this_attempts_diagnostics_from_the_journal()
+    {
+        using var dir = new TempDir();
+        var time = new SteppingClock();
+        var journal = RunJournal.Create(dir.Path, "Deploy", "abc", "d", s => s, time);
+        journal.Write(new DiagnosticsOutputs("Response time > 500ms", Path.Combine(dir.Path, "diagnostics"))
+        {
+            Explanation = "The release answers too slowly.",
+            NextCommands = ["flyctl logs -a app"],
+            Files = [Path.Combine(dir.Path, "diagnostics", "logs.txt")],
+            CapturedAt = time.GetUtcNow(),
+        });
+
+        var read = DeployBuild.Reporting.DiagnosticsResult.Of(RunJournal.Open(journal.Path, s => s, time));
+        Assert.NotNull(read);
+        Assert.Equal("Response time > 500ms", read.Case.Name);
+        Assert.Equal(["flyctl logs -a app"], read.Case.NextCommands);
+        Assert.Single(read.Files);
+
+        journal.MarkResumed();
+        Assert.Null(DeployBuild.Reporting.DiagnosticsResult.Of(journal));
+    }
+
+    /// <summary>A clock that moves one second on each reading, so that an attempt's times never tie.</summary>
+    private sealed class SteppingClock : TimeProvider
+    {
+        private DateTimeOffset _now = new(2026, 12, 1, 5, 0, 0, TimeSpan.Zero);
+
+        public override DateTimeOffset GetUtcNow() => _now = _now.AddSeconds(1);
+    }
+
     private static RunJournal Changed(string stateDirectory, string target)
     {
         var journal = RunJournal.Create(stateDirectory, target, "abc", "d", s => s, TimeProvider.System);
