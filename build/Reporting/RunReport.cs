@@ -1,5 +1,4 @@
 using System.Globalization;
-using DeployBuild.Rollback;
 using DeployBuild.State;
 
 namespace DeployBuild.Reporting;
