@@ -67,6 +67,11 @@ public sealed class BackendWorkTree : IDisposable
 
     public async Task CommitAsync(string message)
     {
+        // git add trusts a file's stat (size, times to the second, inode) to tell it is unchanged: a
+        // release that rewrites a file with one of the same size (VERSION = "1.0.0" -> "1.1.0") in the
+        // same second as the last commit would be left out of this one, and the tree left dirty. So
+        // the index is emptied first and every file hashed again (a few dozen small files).
+        await GitAsync("rm", "-r", "-q", "--cached", "--ignore-unmatch", ".");
         await GitAsync("add", "-A");
         await GitAsync("commit", "-q", "--allow-empty", "-m", message);
         Commit = (await GitAsync("rev-parse", "HEAD")).StandardOutput.Trim();

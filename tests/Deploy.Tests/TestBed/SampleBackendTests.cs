@@ -6,6 +6,21 @@ namespace DeployBuild.Tests.TestBed;
 public sealed class SampleBackendTests
 {
     [Fact]
+    public async Task A_release_that_rewrites_a_file_at_the_same_size_at_once_is_committed_whole()
+    {
+        // next-release changes app/version.py from "1.0.0" to "1.1.0": same size, and here in the same
+        // second as the first commit, where git's stat check alone would call the file unchanged.
+        for (var attempt = 0; attempt < 3; attempt++)
+        {
+            using var backend = await SampleBackend.CreateAsync();
+            await backend.ApplyAsync("next-release");
+
+            Assert.Equal(string.Empty, (await backend.GitAsync("status", "--porcelain")).Stdout);
+            Assert.Contains("VERSION = \"1.1.0\"", (await backend.GitAsync("show", "HEAD:app/version.py")).Stdout);
+        }
+    }
+
+    [Fact]
     public async Task Migrations_go_up_to_head_down_to_base_and_up_again()
     {
         using var backend = await SampleBackend.CreateAsync();
