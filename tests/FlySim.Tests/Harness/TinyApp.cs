@@ -70,35 +70,10 @@ internal static class TinyApp
         File.WriteAllText(Path.Combine(dir, "server.py"), Server);
         File.WriteAllText(Path.Combine(dir, "Dockerfile"), Dockerfile);
         File.WriteAllText(Path.Combine(dir, "VERSION"), version);
-        var crashFile = Path.Combine(dir, "CRASH");
-        if (crash is null)
-        {
-            File.Delete(crashFile);
-        }
-        else
-        {
-            File.WriteAllText(crashFile, crash);
-        }
-
-        var boot = Path.Combine(dir, "BOOT_SECONDS");
-        if (bootSeconds == 0)
-        {
-            File.Delete(boot);
-        }
-        else
-        {
-            File.WriteAllText(boot, bootSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        }
-
-        var health = Path.Combine(dir, "HEALTH");
-        if (healthStatus == 200)
-        {
-            File.Delete(health);
-        }
-        else
-        {
-            File.WriteAllText(health, healthStatus.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        }
+        // The server reads each of these files when present; absent, it takes its default.
+        Setting(dir, "CRASH", crash);
+        Setting(dir, "BOOT_SECONDS", bootSeconds == 0 ? null : bootSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Setting(dir, "HEALTH", healthStatus == 200 ? null : healthStatus.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
         var deploy = releaseCommand is null ? "" : $"\n[deploy]\n  release_command = \"{releaseCommand.Replace("\"", "\\\"")}\"\n";
         File.WriteAllText(Path.Combine(dir, "fly.toml"), $"""
@@ -122,6 +97,19 @@ internal static class TinyApp
                 timeout = "2s"
             {extraToml}
             """);
+    }
+
+    private static void Setting(string dir, string name, string? value)
+    {
+        var path = Path.Combine(dir, name);
+        if (value is null)
+        {
+            File.Delete(path);
+        }
+        else
+        {
+            File.WriteAllText(path, value);
+        }
     }
 
     public static HttpClient Client() => new(new SocketsHttpHandler { UseProxy = false, PooledConnectionLifetime = TimeSpan.Zero })
