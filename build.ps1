@@ -43,7 +43,7 @@ function Get-SourcesStamp {
 # Each version of the sources gets its own folder (named as build.sh names it, so both scripts
 # share it), so a run in progress never has its build replaced under it; the newest three are kept.
 $stamp = Get-SourcesStamp
-$out = Join-Path $cache ('bin-' + $stamp.Substring(0, 20))
+$out = Join-Path $cache ('bin-r2r-' + $stamp.Substring(0, 20))
 $complete = Join-Path $out '.complete'
 if (-not (Test-Path -LiteralPath $complete)) {
     New-Item -ItemType Directory -Force -Path $cache | Out-Null
@@ -61,12 +61,22 @@ if (-not (Test-Path -LiteralPath $complete)) {
                 if (Test-Path -LiteralPath $folder) { Remove-Item -LiteralPath $folder -Recurse -Force }
             }
             $log = Join-Path $cache 'compile.log'
-            & dotnet build (Join-Path $root 'build/Build.csproj') -c Release -o $staging --nologo -v quiet -clp:ErrorsOnly *> $log
+            # Compiled ahead of time (ReadyToRun) for this machine's runtime, as build.sh does; where
+            # that cannot be done, the plain build is used and the run says so.
+            & dotnet publish (Join-Path $root 'build/Build.csproj') -c Release --use-current-runtime --self-contained false `
+                -p:PublishReadyToRun=true -o $staging --nologo -v quiet -clp:ErrorsOnly *> $log
             if ($LASTEXITCODE -ne 0) {
-                Get-Content -LiteralPath $log | ForEach-Object { [Console]::Error.WriteLine($_) }
-                [Console]::Error.WriteLine("Error: the build project does not compile (log: $log).")
+                $readyToRunLog = Join-Path $cache 'compile-readytorun.log'
+                Move-Item -LiteralPath $log -Destination $readyToRunLog -Force
                 if (Test-Path -LiteralPath $staging) { Remove-Item -LiteralPath $staging -Recurse -Force }
-                exit 1
+                & dotnet build (Join-Path $root 'build/Build.csproj') -c Release -o $staging --nologo -v quiet -clp:ErrorsOnly *> $log
+                if ($LASTEXITCODE -ne 0) {
+                    Get-Content -LiteralPath $log | ForEach-Object { [Console]::Error.WriteLine($_) }
+                    [Console]::Error.WriteLine("Error: the build project does not compile (log: $log).")
+                    if (Test-Path -LiteralPath $staging) { Remove-Item -LiteralPath $staging -Recurse -Force }
+                    exit 1
+                }
+                [Console]::Error.WriteLine("Compiled without ReadyToRun (start-up is slower; why: $readyToRunLog).")
             }
             New-Item -ItemType File -Path (Join-Path $staging '.complete') | Out-Null
             Move-Item -LiteralPath $staging -Destination $out

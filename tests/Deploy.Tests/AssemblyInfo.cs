@@ -4,3 +4,5 @@
 // step, a timeout), not computing: three classes side by side keep a 2-core machine busy without
 // starving it. Classes that time short intervals run afterwards, alone (Support/TimingSensitive).
 [assembly: Xunit.CollectionBehavior(MaxParallelThreads = 3)]
+// The classes of that collection run beside one another once all the others are done (Support/TimingLastFramework).
+[assembly: Xunit.TestFramework("DeployBuild.Tests.Support.TimingLastFramework", "Deploy.Tests")]
