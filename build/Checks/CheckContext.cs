@@ -23,7 +23,7 @@ public sealed class CheckContext
         WorkDirectory = workDirectory;
         _fly = new Lazy<FlyCli>(fly);
         Alembic = new Alembic(commands, settings.BackendPath, settings.Migrations, DatabaseUrl);
-        _revision = new Lazy<Task<string?>>(() => Alembic.CurrentAsync(CancellationToken.None));
+        _revision = new Lazy<Task<string?>>(ReadRevisionAsync);
     }
 
     private readonly Lazy<FlyCli> _fly;
@@ -55,6 +55,31 @@ public sealed class CheckContext
     /// <summary>The database URL from the environment variable deploy.toml names, if set.</summary>
     public string? DatabaseUrl => Environment(Settings.Database.UrlEnv) is { Length: > 0 } url ? url : null;
 
-    /// <summary>The database's Alembic revision (null: never migrated), read once for every check.</summary>
+    /// <summary>
+    /// The database's Alembic revision (null: never migrated), read once for every check. Read from
+    /// alembic_version directly, as Migrate reads it: 'alembic current' would cost a Python start for
+    /// one row. Whether this code knows the revision is the next Alembic command's to say (it fails
+    /// with "Can't locate revision"). Throws <see cref="DatabaseUnreadableException"/>.
+    /// </summary>
     public Task<string?> CurrentRevisionAsync() => _revision.Value;
+
+    private async Task<string?> ReadRevisionAsync()
+    {
+        var url = DatabaseUrl ?? throw new DatabaseUnreadableException($"${Settings.Database.UrlEnv} is not set");
+        try
+        {
+            return await DatabaseProbe.RevisionAsync(PostgresUrl.Parse(url), CancellationToken.None);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // Npgsql's "Failed to connect to host:port" keeps the why (refused, timed out) in the inner exception.
+            var cause = ex.GetBaseException() is { } root && root != ex ? $" ({root.Message})" : string.Empty;
+            throw new DatabaseUnreadableException(ex.Message + cause, ex);
+        }
+    }
+}
+
+/// <summary>The database's revision could not be read: unreachable, refused, or a bad URL. The message says which.</summary>
+public sealed class DatabaseUnreadableException(string message, Exception? inner = null) : Exception(message, inner)
+{
 }

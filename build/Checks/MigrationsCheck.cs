@@ -46,13 +46,9 @@ public sealed partial class MigrationsCheck : IPreDeployCheck
         {
             current = await context.CurrentRevisionAsync();
         }
-        catch (CommandFailedException ex)
+        catch (DatabaseUnreadableException ex)
         {
-            var unknown = UnknownRevision().Match(ex.Message);
-            return Done("database revision unknown", [unknown.Success
-                ? Finding.Fail($"the database is at revision {unknown.Groups[1].Value}, which this code does not know (deployed from another branch or a newer commit?)",
-                    "deploy the commit that holds that revision, or fix alembic_version by hand")
-                : Finding.Fail($"cannot read the database's revision: {LastLine(ex.Message)}", "check the database URL and that the database is reachable from here")]);
+            return Done("database revision unknown", [Finding.Fail($"cannot read the database's revision: {LastLine(ex.Message)}", "check the database URL and that the database is reachable from here")]);
         }
 
         if (current == head)
@@ -64,6 +60,12 @@ public sealed partial class MigrationsCheck : IPreDeployCheck
         try
         {
             pending = await alembic.PendingAsync(current, cancellationToken);
+        }
+        catch (CommandFailedException ex) when (UnknownRevision().Match(ex.Message) is { Success: true } unknown)
+        {
+            return Done("database revision unknown", [Finding.Fail(
+                $"the database is at revision {unknown.Groups[1].Value}, which this code does not know (deployed from another branch or a newer commit?)",
+                "deploy the commit that holds that revision, or fix alembic_version by hand")]);
         }
         catch (CommandFailedException ex)
         {

@@ -28,18 +28,6 @@ public sealed partial class Alembic(CommandRunner runner, string backend, Migrat
             .ToList();
     }
 
-    /// <summary>The database's revision, or null when it was never migrated.</summary>
-    public async Task<string?> CurrentAsync(CancellationToken cancellationToken)
-    {
-        var result = await RunAsync(["current"], needsDatabase: true, stream: false, cancellationToken);
-        var revisions = result.OutputLines
-            .Select(l => CurrentLine().Match(l))
-            .Where(m => m.Success)
-            .Select(m => m.Groups[1].Value)
-            .ToList();
-        return revisions.Count == 0 ? null : string.Join(",", revisions);
-    }
-
     /// <summary>Revisions from <paramref name="from"/> (exclusive; null = base) to head, oldest first.</summary>
     public async Task<IReadOnlyList<AlembicRevision>> PendingAsync(string? from, CancellationToken cancellationToken)
     {
@@ -110,9 +98,6 @@ public sealed partial class Alembic(CommandRunner runner, string backend, Migrat
 
     [GeneratedRegex(@"^(\S+) \((?:effective )?head\)")]
     private static partial Regex HeadLine();
-
-    [GeneratedRegex(@"^([0-9A-Za-z_]+)(?: \(.*\))?\s*$")]
-    private static partial Regex CurrentLine();
 
     [GeneratedRegex(@"^(?<down>\S+) -> (?<rev>[^\s,]+)(?: \([^)]*\))?,?(?<msg>.*)$")]
     private static partial Regex HistoryLine();

@@ -129,9 +129,9 @@ public sealed partial class PlanReader(DeployContext context, string workDirecto
         {
             revision = await checks.CurrentRevisionAsync();
         }
-        catch (Exception ex) when (ex is not OperationCanceledException)
+        catch (DatabaseUnreadableException ex)
         {
-            _problems.Add($"alembic current: {ex.Message.Split('\n')[0]}");
+            _problems.Add($"the database's revision: {ex.Message.Split('\n')[0]}");
             return (null, head, []);
         }
 

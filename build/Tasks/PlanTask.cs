@@ -41,7 +41,7 @@ public sealed class PlanTask : DeployStep, IPlannedTask<DeployContext>
         var app = context.Settings.App;
         yield return $"flyctl releases --json; flyctl status --json; flyctl config show; flyctl secrets list --json -a {app}   (reads only)";
         yield return $"git in {context.Display(context.Settings.BackendPath)}: the deployed commit (deploy tag or image label), deployed..HEAD";
-        yield return $"alembic current (${context.Settings.Database.UrlEnv}); alembic history and upgrade --sql (offline); squawk";
+        yield return $"the revision in alembic_version (${context.Settings.Database.UrlEnv}); alembic heads, history and upgrade --sql (offline); squawk";
         yield return "Validate's checks, read-only; plan.md and plan.json in the run folder";
     }
 }

@@ -42,19 +42,34 @@ public sealed class TimingLastFramework(IMessageSink messageSink) : XunitTestFra
             var timing = all.Where(t => t.TestMethod.TestClass.TestCollection.DisplayName == TimingSensitive.Name).ToList();
             TestCases = all.Except(timing).ToList();
             var summary = await base.RunTestCollectionsAsync(messageBus, cancellationTokenSource);
-            if (timing.Count == 0 || cancellationTokenSource.IsCancellationRequested)
+            if (timing.Count > 0 && !cancellationTokenSource.IsCancellationRequested)
             {
-                return summary;
+                // Every other class is done: the timing-sensitive collection now, its classes side by side.
+                var collection = timing[0].TestMethod.TestClass.TestCollection;
+                summary.Aggregate(await new SideBySide(collection, timing, DiagnosticMessageSink, messageBus, TestCaseOrderer,
+                    new ExceptionAggregator(Aggregator), cancellationTokenSource).RunAsync());
             }
 
-            // Every other class is done: the timing-sensitive ones now, side by side (as many at once as
-            // xunit runs tests at once: MaxParallelThreads), the longest first.
-            var collection = timing[0].TestMethod.TestClass.TestCollection;
-            var classes = timing
-                .GroupBy(t => t.TestMethod.TestClass.Class.Name, StringComparer.Ordinal)
-                .OrderBy(g => Array.IndexOf(LongestFirst, g.Key.Split('.')[^1]) is var rank and >= 0 ? rank : LongestFirst.Length)
-                .Select(g => Task.Run(() => RunTestCollectionAsync(messageBus, collection, g.ToList(), cancellationTokenSource)))
+            return summary;
+        }
+    }
+
+    /// <summary>
+    /// One run of the collection (one start and one end message, as xunit's reporters expect), whose
+    /// classes run at once (as many tests at once as xunit allows: MaxParallelThreads), the longest first.
+    /// </summary>
+    private sealed class SideBySide(ITestCollection testCollection, IEnumerable<IXunitTestCase> testCases, IMessageSink diagnosticMessageSink,
+        IMessageBus messageBus, ITestCaseOrderer testCaseOrderer, ExceptionAggregator aggregator, CancellationTokenSource cancellationTokenSource)
+        : XunitTestCollectionRunner(testCollection, testCases, diagnosticMessageSink, messageBus, testCaseOrderer, aggregator, cancellationTokenSource)
+    {
+        protected override async Task<RunSummary> RunTestClassesAsync()
+        {
+            var classes = TestCases
+                .GroupBy(t => t.TestMethod.TestClass, TestClassComparer.Instance)
+                .OrderBy(g => Array.IndexOf(LongestFirst, g.Key.Class.Name.Split('.')[^1]) is var rank and >= 0 ? rank : LongestFirst.Length)
+                .Select(g => Task.Run(() => RunTestClassAsync(g.Key, (IReflectionTypeInfo)g.Key.Class, g)))
                 .ToList();
+            var summary = new RunSummary();
             foreach (var part in await Task.WhenAll(classes))
             {
                 summary.Aggregate(part);
