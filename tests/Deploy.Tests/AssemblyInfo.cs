@@ -6,3 +6,5 @@
 [assembly: Xunit.CollectionBehavior(MaxParallelThreads = 3)]
 // The classes of that collection run beside one another once all the others are done (Support/TimingLastFramework).
 [assembly: Xunit.TestFramework("DeployBuild.Tests.Support.TimingLastFramework", "Deploy.Tests")]
+// The classes with the longest tests start first, so that none runs alone at the end (Support/LongestFirst).
+[assembly: Xunit.TestCollectionOrderer("DeployBuild.Tests.Support.LongestFirst", "Deploy.Tests")]
