@@ -198,7 +198,7 @@ public sealed class DeployBed : IAsyncDisposable
         RepoPaths.Path("build.sh"),
         $"--config={ConfigDir}",
         $"--backend={Backend.Root}",
-        $"--flyctl={FlySimulator.Wrapper}",
+        $"--flyctl={FlySimulator.Command}",
         $"--state-dir={StateDir}",
         .. args,
     ];

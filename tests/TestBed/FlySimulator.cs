@@ -20,11 +20,19 @@ public sealed class FlySimulator : IAsyncDisposable
 
     public string StateDir { get; }
 
-    /// <summary>What the build's --flyctl points at.</summary>
+    /// <summary>The flyctl a user points the build at: tests/FlySim/flyctl, a bash script that picks the simulator's build.</summary>
     public static string Wrapper => RepoPaths.Path("tests", "FlySim", "flyctl");
 
     /// <summary>The simulator built in this test run's configuration.</summary>
     public static string Dll { get; } = FindDll();
+
+    /// <summary>
+    /// What the beds' builds (--flyctl) and the tests run: what <see cref="Wrapper"/> would run, without
+    /// a bash start on each of the thousands of calls of a test run. That is the native executable,
+    /// through a link named flyctl beside it, while it is not older than <see cref="Dll"/> (the
+    /// wrapper's rule); otherwise the wrapper itself.
+    /// </summary>
+    public static string Command { get; } = FindCommand();
 
     /// <summary>Variables every process that talks to this platform needs.</summary>
     public IReadOnlyDictionary<string, string?> Environment => new Dictionary<string, string?>
@@ -36,7 +44,7 @@ public sealed class FlySimulator : IAsyncDisposable
     public Task<ProcessResult> RunAsync(params string[] args) => RunWithInputAsync(null, args);
 
     public Task<ProcessResult> RunWithInputAsync(string? stdin, params string[] args) =>
-        ProcessRunner.RunAsync(Wrapper, args, Root, new Dictionary<string, string?>(Environment), TimeSpan.FromMinutes(3), stdin);
+        ProcessRunner.RunAsync(Command, args, Root, new Dictionary<string, string?>(Environment), TimeSpan.FromMinutes(3), stdin);
 
     public async Task<ProcessResult> SucceedAsync(params string[] args) => Ensure(await RunAsync(args), args);
 
@@ -86,6 +94,28 @@ public sealed class FlySimulator : IAsyncDisposable
 
     private static ProcessResult Ensure(ProcessResult result, string[] args) =>
         result.ExitCode == 0 ? result : throw new InvalidOperationException($"flyctl {string.Join(' ', args)} failed: {result}");
+
+    private static string FindCommand()
+    {
+        var native = Path.Combine(Path.GetDirectoryName(Dll)!, "native", "FlySim");
+        if (System.Environment.GetEnvironmentVariable("FLYSIM_NATIVE") == "0" || !File.Exists(native) ||
+            File.GetLastWriteTimeUtc(Dll) > File.GetLastWriteTimeUtc(native))
+        {
+            return Wrapper;
+        }
+
+        var link = Path.Combine(Path.GetDirectoryName(native)!, "flyctl");
+        if (!File.Exists(link))
+        {
+            // Made under another name, then renamed over: test processes starting together may race here.
+            var made = $"{link}.{System.Environment.ProcessId}";
+            File.Delete(made);
+            File.CreateSymbolicLink(made, "FlySim");
+            File.Move(made, link, overwrite: true);
+        }
+
+        return link;
+    }
 
     private static string FindDll()
     {
