@@ -26,12 +26,6 @@ public sealed class TimingLastFramework(IMessageSink messageSink) : XunitTestFra
         }
     }
 
-    /// <summary>
-    /// The slowest of those classes (about 20, 9, 6 and 4 s of waiting), started first so that the
-    /// others fill the remaining slots beside them; a class not named here starts after them.
-    /// </summary>
-    private static readonly string[] LongestFirst = ["HealthPollerTests", "ReleaseSettlerTests", "CommandRunnerTests", "FlyLogStreamTests"];
-
     private sealed class Runner(ITestAssembly testAssembly, IEnumerable<IXunitTestCase> testCases, IMessageSink diagnosticMessageSink,
         IMessageSink executionMessageSink, ITestFrameworkExecutionOptions executionOptions)
         : XunitTestAssemblyRunner(testAssembly, testCases, diagnosticMessageSink, executionMessageSink, executionOptions)
@@ -66,7 +60,7 @@ public sealed class TimingLastFramework(IMessageSink messageSink) : XunitTestFra
         {
             var classes = TestCases
                 .GroupBy(t => t.TestMethod.TestClass, TestClassComparer.Instance)
-                .OrderBy(g => Array.IndexOf(LongestFirst, g.Key.Class.Name.Split('.')[^1]) is var rank and >= 0 ? rank : LongestFirst.Length)
+                .OrderBy(g => LongestFirst.Rank(g.Key.Class.Name))
                 .Select(g => Task.Run(() => RunTestClassAsync(g.Key, (IReflectionTypeInfo)g.Key.Class, g)))
                 .ToList();
             var summary = new RunSummary();
