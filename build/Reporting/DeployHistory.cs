@@ -45,7 +45,7 @@ public sealed record DeployHistory(string App, IReadOnlyList<HistoryEntry> Runs)
             ? Directory.GetDirectories(runsDirectory).Select(d => Path.GetFileName(d)!)
             : [];
         var entries = new List<HistoryEntry>();
-        foreach (var runId in audit.Keys.Union(journals, StringComparer.Ordinal).Order(StringComparer.Ordinal))
+        foreach (var runId in RunJournal.OldestFirst(stateDirectory, audit.Keys.Union(journals, StringComparer.Ordinal)))
         {
             audit.TryGetValue(runId, out var line);
             var journal = TryOpen(Path.Combine(runsDirectory, runId, RunJournal.FileName));

@@ -168,27 +168,62 @@ public sealed class RunJournal
     }
 
     /// <summary>The newest run's journal, whatever its outcome.</summary>
-    public static string? FindLast(string stateDirectory)
+    public static string? FindLast(string stateDirectory) =>
+        NewestFirst(stateDirectory).Select(id => JournalPath(stateDirectory, id)).FirstOrDefault(File.Exists);
+
+    public static string JournalPath(string stateDirectory, string runId) => System.IO.Path.Combine(RunsDirectory(stateDirectory), runId, FileName);
+
+    /// <summary>The ids of the state folder's runs (its run folders), newest first.</summary>
+    public static IReadOnlyList<string> NewestFirst(string stateDirectory)
     {
         var runs = RunsDirectory(stateDirectory);
-        return System.IO.Directory.Exists(runs)
-            ? System.IO.Directory.GetDirectories(runs).OrderDescending(StringComparer.Ordinal)
-                .Select(d => System.IO.Path.Combine(d, FileName)).FirstOrDefault(File.Exists)
-            : null;
+        if (!System.IO.Directory.Exists(runs))
+        {
+            return [];
+        }
+
+        var ids = System.IO.Directory.GetDirectories(runs).Select(d => System.IO.Path.GetFileName(d)!);
+        return OldestFirst(stateDirectory, ids).Reverse().ToList();
+    }
+
+    /// <summary>
+    /// Run ids in the order their runs began. An id is the second its run began and a random suffix,
+    /// so two runs begun within the same second (a script's Status right after its Deploy) cannot be
+    /// ordered by name: those are ordered by the start their journals record (a run with no readable
+    /// journal, e.g. one only the audit log names, comes first within its second).
+    /// </summary>
+    public static IReadOnlyList<string> OldestFirst(string stateDirectory, IEnumerable<string> runIds) =>
+        runIds
+            .Distinct(StringComparer.Ordinal)
+            .GroupBy(SecondOf, StringComparer.Ordinal)
+            .OrderBy(group => group.Key, StringComparer.Ordinal)
+            .SelectMany(group => group.Skip(1).Any()
+                ? group.OrderBy(id => RecordedStart(stateDirectory, id) ?? DateTimeOffset.MinValue).ThenBy(id => id, StringComparer.Ordinal)
+                : group.AsEnumerable())
+            .ToList();
+
+    private static string SecondOf(string runId) => runId.LastIndexOf('-') is var dash and > 0 ? runId[..dash] : runId;
+
+    private static DateTimeOffset? RecordedStart(string stateDirectory, string runId)
+    {
+        try
+        {
+            using var stream = File.OpenRead(JournalPath(stateDirectory, runId));
+            using var document = JsonDocument.Parse(stream);
+            return document.RootElement.TryGetProperty("startedAt", out var started) && started.TryGetDateTimeOffset(out var at) ? at : null;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or JsonException)
+        {
+            return null;
+        }
     }
 
     /// <summary>The newest run that did not succeed, if any: what <c>--resume</c> continues.</summary>
     public static string? FindLastUnfinished(string stateDirectory)
     {
-        var runs = RunsDirectory(stateDirectory);
-        if (!System.IO.Directory.Exists(runs))
+        foreach (var runId in NewestFirst(stateDirectory))
         {
-            return null;
-        }
-
-        foreach (var directory in System.IO.Directory.GetDirectories(runs).OrderDescending(StringComparer.Ordinal))
-        {
-            var path = System.IO.Path.Combine(directory, FileName);
+            var path = JournalPath(stateDirectory, runId);
             if (!File.Exists(path))
             {
                 continue;

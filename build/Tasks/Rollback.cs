@@ -97,13 +97,7 @@ public sealed class Rollback : DeployStep, IChangesProduction, IUsesBackend, IPl
     /// <summary>The release the last successful deploy replaced, if that deploy's release is the one serving.</summary>
     private static (int Version, string ImageRef)? FromLastSuccessfulRun(DeployContext context, FlyRelease serving)
     {
-        var runs = RunJournal.RunsDirectory(context.StateDirectory);
-        if (!Directory.Exists(runs))
-        {
-            return null;
-        }
-
-        foreach (var path in Directory.GetDirectories(runs).OrderDescending(StringComparer.Ordinal).Select(d => Path.Combine(d, RunJournal.FileName)).Where(File.Exists))
+        foreach (var path in RunJournal.NewestFirst(context.StateDirectory).Select(id => RunJournal.JournalPath(context.StateDirectory, id)).Where(File.Exists))
         {
             JournalData? data;
             try

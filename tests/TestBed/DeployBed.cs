@@ -189,9 +189,8 @@ public sealed class DeployBed : IAsyncDisposable
 
     /// <summary>The run journals of this bed's state folder, newest last.</summary>
     public IReadOnlyList<string> Journals() =>
-        Directory.Exists(Path.Combine(StateDir, "runs"))
-            ? Directory.GetFiles(Path.Combine(StateDir, "runs"), "journal.json", SearchOption.AllDirectories).Order(StringComparer.Ordinal).ToList()
-            : [];
+        DeployBuild.State.RunJournal.NewestFirst(StateDir).Reverse()
+            .Select(id => DeployBuild.State.RunJournal.JournalPath(StateDir, id)).Where(File.Exists).ToList();
 
     private string[] BuildArguments(string[] args) =>
     [

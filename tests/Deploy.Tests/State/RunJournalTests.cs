@@ -68,10 +68,41 @@ public sealed class RunJournalTests
         failed.Finish(false, "x");
         Assert.Equal(failed.Path, RunJournal.FindLastUnfinished(dir.Path));
 
-        Thread.Sleep(1100);
         var succeeded = RunJournal.Create(dir.Path, "Deploy", null, "d", s => s, TimeProvider.System);
         succeeded.Finish(true, null);
         Assert.Null(RunJournal.FindLastUnfinished(dir.Path));
+    }
+
+    [Fact]
+    public void Runs_begun_within_the_same_second_are_ordered_by_their_start_not_by_their_random_suffix()
+    {
+        using var dir = new TempDir();
+        var second = new DateTimeOffset(2026, 12, 1, 10, 11, 4, TimeSpan.Zero);
+        // Named so that the later runs sort first: only their recorded start can order them.
+        var deploy = RunJournal.Create(dir.Path, "Deploy", null, "d", s => s, new FixedClock(second.AddMilliseconds(100)), "20261201T101104Z-ffffff");
+        deploy.Finish(false, "Verify failed");
+        var status = RunJournal.Create(dir.Path, "Status", null, "d", s => s, new FixedClock(second.AddMilliseconds(400)), "20261201T101104Z-888888");
+        status.Finish(true, null);
+        var resumed = RunJournal.Create(dir.Path, "Deploy", null, "d", s => s, new FixedClock(second.AddMilliseconds(900)), "20261201T101104Z-000000");
+        resumed.Finish(false, "killed");
+        var earlier = RunJournal.Create(dir.Path, "Deploy", null, "d", s => s, new FixedClock(second.AddSeconds(-1)), "20261201T101103Z-fffffe");
+        earlier.Finish(true, null);
+
+        Assert.Equal(["20261201T101104Z-000000", "20261201T101104Z-888888", "20261201T101104Z-ffffff", "20261201T101103Z-fffffe"], RunJournal.NewestFirst(dir.Path));
+        Assert.Equal(resumed.Path, RunJournal.FindLast(dir.Path));
+        Assert.Equal(resumed.Path, RunJournal.FindLastUnfinished(dir.Path));
+        // An id only the audit log knows (its journal gone) comes first within its second.
+        Assert.Equal(["20261201T101103Z-fffffe", "20261201T101104Z-aaaaaa", "20261201T101104Z-ffffff", "20261201T101104Z-000000"],
+            RunJournal.OldestFirst(dir.Path, ["20261201T101104Z-000000", "20261201T101104Z-aaaaaa", "20261201T101104Z-ffffff", "20261201T101103Z-fffffe"]));
+
+        File.Delete(resumed.Path);
+        Assert.Equal(status.Path, RunJournal.FindLast(dir.Path));
+        Assert.Null(RunJournal.FindLastUnfinished(dir.Path));
+    }
+
+    private sealed class FixedClock(DateTimeOffset now) : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() => now;
     }
 
     [Fact]
