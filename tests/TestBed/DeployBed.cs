@@ -172,6 +172,30 @@ public sealed class DeployBed : IAsyncDisposable
         return System.Text.Json.Nodes.JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
     }
 
+    /// <summary>
+    /// For a run whose wait is bound to run out (a release that never settles, logs that never end, a
+    /// machine that never answers): that budget shorter than the bed's own, which is sized for a slow
+    /// machine to bring a good release up, so that waiting it out does not make the test long.
+    /// <paramref name="key"/> is "budgets.wait_timeout", "verify.deadline" or "verify.logs_timeout".
+    /// </summary>
+    public void ShortBudget(string key, string value)
+    {
+        var (section, name) = (key.Split('.')[0], key.Split('.')[1]);
+        EditDeployToml(text =>
+        {
+            var header = $"[{section}]\n";
+            var at = text.IndexOf(header, StringComparison.Ordinal);
+            if (at < 0)
+            {
+                throw new InvalidOperationException($"deploy.toml has no [{section}] table");
+            }
+
+            var end = text.IndexOf("\n[", at + header.Length, StringComparison.Ordinal) is var next and >= 0 ? next : text.Length;
+            var table = System.Text.RegularExpressions.Regex.Replace(text[at..end], $@"(?m)^{name} = .*\n", string.Empty);
+            return text[..at] + table.Insert(header.Length, $"{name} = \"{value}\"\n") + text[end..];
+        });
+    }
+
     public void EditDeployToml(Func<string, string> change) => File.WriteAllText(DeployToml, change(File.ReadAllText(DeployToml)));
 
     public void EditFlyToml(Func<string, string> change) => File.WriteAllText(FlyToml, change(File.ReadAllText(FlyToml)));

@@ -35,13 +35,13 @@ public static class FaultScenarios
         new("release: flyctl deploy fails") { Faults = new { build_failure = "remote builder out of disk" }, Says = ["Fly recorded no new release", "schema: downgraded 0004 -> 0003"] },
         new("release: flyctl exits 1 while the release is healthy") { Succeeds = true, Faults = new { deploy_exit_code = 1 }, Says = ["flyctl deploy exited with 1, but release v2 runs on every machine"] },
         new("release: flyctl exits 0 on the old image") { Faults = new { stale_image = true }, Says = ["but no machine runs it", "schema: downgraded 0004 -> 0003"] },
-        new("release: the new release is unhealthy") { Variants = ["next-release", "unhealthy"], Says = ["Rollback complete"] },
+        new("release: the new release is unhealthy") { Variants = ["next-release", "unhealthy"], Arrange = NeverSettles, Says = ["did not settle within 12 s", "Rollback complete"] },
         new("release: the new release crashes on start") { Variants = ["next-release", "crash-on-start"], Says = ["exited with code 1", "flyctl left 1 machine(s) stopped on v3", "Rollback complete"] },
         new("release: an immediate deploy whose checks pass late") { Succeeds = true, Faults = new { flaky_checks = 12 }, Says = ["settled in", "The release is verified."] },
         new("release: machines auto-stopped after the deploy, woken by Verify") { Succeeds = true, Faults = new { autostop_after_deploy = true }, Arrange = bed => Edit(bed, () => bed.EditFlyToml(t => t.Replace("auto_stop_machines = \"off\"\n  min_machines_running = 1", "auto_stop_machines = \"stop\"\n  auto_start_machines = true\n  min_machines_running = 0"))), Says = ["stopped by auto-stop", "cold start: the first request woke a stopped machine", "The release is verified."] },
         new("release: the release_command fails") { Arrange = bed => Edit(bed, () => bed.EditFlyToml(t => t.Replace("[http_service]", "[deploy]\n  release_command = \"sh -c 'exit 3'\"\n\n[http_service]"))), Says = ["as failed before any machine ran it", "schema: downgraded 0004 -> 0003"] },
         new("release: flaky checks inside the deadline") { Succeeds = true, Faults = new { flaky_checks = 6 }, Says = ["The release is verified."] },
-        new("release: flaky checks beyond the deadline") { Faults = new { flaky_checks = 100000 }, Says = ["did not settle within 25 s (budgets.wait_timeout)", "checks 1 critical", "Rollback complete"] },
+        new("release: flaky checks beyond the deadline") { Faults = new { flaky_checks = 100000 }, Arrange = NeverSettles, Says = ["did not settle within 12 s (budgets.wait_timeout)", "checks 1 critical", "Rollback complete"] },
 
         // Verify.
         new("verify: the latency gate") { Variants = ["next-release", "slow"], Says = ["over the 500 ms threshold", "Rollback complete"] },
@@ -58,14 +58,16 @@ public static class FaultScenarios
         {
             Succeeds = true,
             Faults = new { logs_hang = true },
+            Arrange = LogsNeverEnd,
             Act = VerifyEndsInBoundedTimeAsync,
-            Says = ["error rate not measured", "did not finish within 20 s", "verify.logs_timeout", "The release is verified."],
+            Says = ["error rate not measured", "did not finish within 4 s", "verify.logs_timeout", "The release is verified."],
         },
         new("verify: logs that never end while the release is too slow")
         {
             // Diagnostics read the logs too: the timeout is written in logs.txt, and the rollback goes on.
             Variants = ["next-release", "slow"],
             Faults = new { logs_hang = true },
+            Arrange = LogsNeverEnd,
             Act = LogsTimeoutInDiagnosticsAsync,
             Says = ["error rate not measured", "over the 500 ms threshold", "Rollback complete"],
         },
@@ -161,12 +163,14 @@ public static class FaultScenarios
                 [bad] = new { env = new Dictionary<string, string> { ["DATABASE_URL"] = "postgresql://nobody@127.0.0.1:9/unreachable" }, releases = new[] { 2 } },
             },
         });
+        // The bad machine never answers healthy: Verify waits out its deadline, 12 s here (the bed's is 30 s).
+        bed.ShortBudget("verify.deadline", "12s");
 
         var result = await bed.BuildAsync("--target=Deploy", "--force");
 
         Assert.Contains($"machine {bad} (cdg): /api/v1/health reports the database unreachable", result.Output);
         // The wait up to the health deadline says where it is, a timestamped line every few seconds in a log.
-        Assert.Matches(@"\[\d\d:\d\d:\d\d\] health checks: 2 of 3 machines done, .* of the 30 s deadline", result.Output);
+        Assert.Matches(@"\[\d\d:\d\d:\d\d\] health checks: 2 of 3 machines done, .* of the 12 s deadline", result.Output);
         Assert.Contains($"machine {bad} (cdg)", BackupTests.OpenJournal(bed).Read<VerifyOutputs>()!.Check("Health")!.Summary);
         foreach (var good in ids.Take(2))
         {
@@ -181,11 +185,11 @@ public static class FaultScenarios
         var result = await bed.BuildAsync("--target=Deploy", "--force");
         var logs = File.ReadAllText(Path.Combine(BackupTests.OpenJournal(bed).Directory, "diagnostics", "logs.txt"));
         Assert.Contains("could not be read", logs);
-        Assert.Contains("did not finish within 20 s", logs);
+        Assert.Contains("did not finish within 4 s", logs);
         return result;
     }
 
-    /// <summary>flyctl logs never ends; Verify still ends, soon after verify.logs_timeout (20 s), not at some later limit.</summary>
+    /// <summary>flyctl logs never ends; Verify still ends, soon after verify.logs_timeout (4 s here), not at some later limit.</summary>
     private static async Task<ProcessResult> VerifyEndsInBoundedTimeAsync(DeployBed bed)
     {
         var result = await bed.BuildAsync("--target=Deploy", "--force");
@@ -195,6 +199,12 @@ public static class FaultScenarios
         Assert.True(took < TimeSpan.FromSeconds(90), $"Verify took {took}\n{result}");
         return result;
     }
+
+    /// <summary>The release will not settle: waiting out a 12 s budget shows that as well as the bed's 25 s.</summary>
+    private static Task NeverSettles(DeployBed bed) => Edit(bed, () => bed.ShortBudget("budgets.wait_timeout", "12s"));
+
+    /// <summary>flyctl logs will not end: each read of the logs waits out verify.logs_timeout (the default 20 s, 4 s here).</summary>
+    private static Task LogsNeverEnd(DeployBed bed) => Edit(bed, () => bed.ShortBudget("verify.logs_timeout", "4s"));
 
     private static Task Edit(DeployBed bed, Action change)
     {
