@@ -112,9 +112,12 @@ public sealed class DeployContext : FrostingContext
         }
     }
 
+    /// <summary>What this run's offline Alembic commands answered, shared by its checks, Plan and Migrate.</summary>
+    public AlembicReads AlembicReads { get; } = new();
+
     /// <summary>Alembic in the backend folder, connected to the production database.</summary>
     public Alembic Alembic(PostgresUrl? database) =>
-        new(Commands, Settings.BackendPath, Settings.Migrations, database is null ? null : System.Environment.GetEnvironmentVariable(Settings.Database.UrlEnv));
+        new(Commands, Settings.BackendPath, Settings.Migrations, database is null ? null : System.Environment.GetEnvironmentVariable(Settings.Database.UrlEnv), AlembicReads);
 
     /// <summary>What the pre-deploy checks share, for this run.</summary>
     public CheckContext CreateCheckContext() => new(
@@ -126,7 +129,8 @@ public sealed class DeployContext : FrostingContext
         Options.AllowDirty || Settings.Validate.AllowDirty,
         Options.LocalBuild,
         NpmTools,
-        Journal?.Directory ?? Path.Combine(StateDirectory, "scratch"));
+        Journal?.Directory ?? Path.Combine(StateDirectory, "scratch"),
+        AlembicReads);
 
     /// <summary>Shows a path relative to where the build was started, when it is inside it.</summary>
     public string Display(string path) => SettingsLoader.Display(WorkingDirectory, path);

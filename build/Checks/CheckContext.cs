@@ -11,7 +11,7 @@ public sealed class CheckContext
     private readonly Lazy<Task<string?>> _revision;
 
     public CheckContext(DeploySettings settings, CommandRunner commands, Func<string, string?> environment,
-        Func<FlyCli> fly, string strategy, bool allowDirty, bool localBuild, NpmTools tools, string workDirectory)
+        Func<FlyCli> fly, string strategy, bool allowDirty, bool localBuild, NpmTools tools, string workDirectory, AlembicReads? alembicReads = null)
     {
         Settings = settings;
         Commands = commands;
@@ -22,7 +22,7 @@ public sealed class CheckContext
         Tools = tools;
         WorkDirectory = workDirectory;
         _fly = new Lazy<FlyCli>(fly);
-        Alembic = new Alembic(commands, settings.BackendPath, settings.Migrations, DatabaseUrl);
+        Alembic = new Alembic(commands, settings.BackendPath, settings.Migrations, DatabaseUrl, alembicReads);
         _revision = new Lazy<Task<string?>>(ReadRevisionAsync);
     }
 

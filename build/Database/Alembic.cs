@@ -10,9 +10,10 @@ public sealed record AlembicRevision(string Revision, string? Down, string Messa
 /// <summary>
 /// Alembic, run in the backend folder with the configured command. The database URL goes in its
 /// environment only (as DATABASE_URL, which the backend's env.py reads), never on a command line.
-/// Python writes no bytecode, so checks leave the backend folder untouched.
+/// Python writes no bytecode, so checks leave the backend folder untouched. The offline commands'
+/// answers are shared through <paramref name="reads"/> by every Alembic of the run.
 /// </summary>
-public sealed partial class Alembic(CommandRunner runner, string backend, MigrationSettings settings, string? databaseUrl)
+public sealed partial class Alembic(CommandRunner runner, string backend, MigrationSettings settings, string? databaseUrl, AlembicReads? reads = null)
 {
     public string Backend { get; } = backend;
 
@@ -69,7 +70,12 @@ public sealed partial class Alembic(CommandRunner runner, string backend, Migrat
     public Task<CommandResult> DowngradeAsync(string target, CancellationToken cancellationToken) =>
         RunAsync(["downgrade", target], needsDatabase: true, stream: true, cancellationToken);
 
-    private Task<CommandResult> RunAsync(IReadOnlyList<string> arguments, bool needsDatabase, bool stream, CancellationToken cancellationToken)
+    private Task<CommandResult> RunAsync(IReadOnlyList<string> arguments, bool needsDatabase, bool stream, CancellationToken cancellationToken) =>
+        needsDatabase || reads is null
+            ? StartAsync(arguments, needsDatabase, stream, cancellationToken)
+            : reads.GetOrRunAsync(arguments, () => StartAsync(arguments, needsDatabase, stream, cancellationToken));
+
+    private Task<CommandResult> StartAsync(IReadOnlyList<string> arguments, bool needsDatabase, bool stream, CancellationToken cancellationToken)
     {
         if (needsDatabase && databaseUrl is null)
         {

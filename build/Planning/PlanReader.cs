@@ -22,7 +22,7 @@ public sealed partial class PlanReader(DeployContext context, string workDirecto
         var settings = context.Settings;
         // Validate's checks, with the pending SQL they write kept in the plan's own folder.
         var checkContext = new CheckContext(settings, context.Commands, Environment.GetEnvironmentVariable, () => context.Fly, context.Strategy,
-            context.Options.AllowDirty || settings.Validate.AllowDirty, context.Options.LocalBuild, context.NpmTools, workDirectory);
+            context.Options.AllowDirty || settings.Validate.AllowDirty, context.Options.LocalBuild, context.NpmTools, workDirectory, context.AlembicReads);
 
         // Validate's checks run while the platform and git are read.
         var checksTask = ValidationRunner.RunAsync(ValidationRunner.DefaultChecks(), checkContext, cancellationToken);
