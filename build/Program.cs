@@ -1,3 +1,4 @@
+DeployBuild.Process.RuntimeSettings.KeepFromCommands();
 DeployBuild.JsonOutput.Claim(args);
 if (DeployBuild.HostAdditions.HelpPage.Wanted(args))
 {

@@ -17,6 +17,9 @@ public sealed class HookTests
         var log = WriteHooks(bed, failing: "pre-deploy");
         var onFailure = Path.Combine(bed.ConfigDir, "hooks", "on-failure.sh");
         File.WriteAllText(onFailure, File.ReadAllText(onFailure).Replace("exit 0", "echo 'pager unreachable' >&2\nexit 5"));
+        // The hook keeps its environment and the build's (the hook's parent), as each started.
+        var preDeploy = Path.Combine(bed.ConfigDir, "hooks", "pre-deploy.sh");
+        File.WriteAllText(preDeploy, $"env > '{bed.Root}/hook.env'\ntr '\\0' '\\n' < /proc/$PPID/environ > '{bed.Root}/build.env'\n" + File.ReadAllText(preDeploy));
         var rows = bed.Database.Snapshot();
         var releases = (await bed.Fly.JsonAsync("releases", "--json", "-a", bed.App)).AsArray().Count;
 
@@ -26,6 +29,12 @@ public sealed class HookTests
         Assert.Contains("The pre-deploy hook said no", result.Output);
         Assert.Contains("The on-failure hook failed (the run goes on)", result.Output);
         Assert.Equal(["pre-deploy", "on-failure"], File.ReadAllLines(log).Select(l => l.Split(' ')[0]));
+        // build.sh starts the build without tiered compilation's call counting, and that setting is the build's alone.
+        Assert.Contains("DOTNET_TC_CallCounting=0", File.ReadAllLines(Path.Combine(bed.Root, "build.env")));
+        var hookEnvironment = File.ReadAllText(Path.Combine(bed.Root, "hook.env"));
+        Assert.Contains("DEPLOY_HOOK=pre-deploy", hookEnvironment);
+        Assert.DoesNotContain("DOTNET_TC_CallCounting", hookEnvironment);
+        Assert.DoesNotContain("DEPLOY_BUILD_RUNTIME_SETTINGS", hookEnvironment);
         Assert.Equal(rows, bed.Database.Snapshot());
         Assert.Equal("0003", bed.Database.Scalar("SELECT version_num FROM alembic_version"));
         Assert.Equal(releases, (await bed.Fly.JsonAsync("releases", "--json", "-a", bed.App)).AsArray().Count);
