@@ -168,10 +168,13 @@ public sealed class RunJournal
     }
 
     /// <summary>The newest run's journal, whatever its outcome.</summary>
-    public static string? FindLast(string stateDirectory) =>
-        NewestFirst(stateDirectory).Select(id => JournalPath(stateDirectory, id)).FirstOrDefault(File.Exists);
+    public static string? FindLast(string stateDirectory) => JournalsNewestFirst(stateDirectory).FirstOrDefault();
 
     public static string JournalPath(string stateDirectory, string runId) => System.IO.Path.Combine(RunsDirectory(stateDirectory), runId, FileName);
+
+    /// <summary>The journals of the state folder's runs, newest first (a run folder without one is skipped).</summary>
+    public static IEnumerable<string> JournalsNewestFirst(string stateDirectory) =>
+        NewestFirst(stateDirectory).Select(id => JournalPath(stateDirectory, id)).Where(File.Exists);
 
     /// <summary>The ids of the state folder's runs (its run folders), newest first.</summary>
     public static IReadOnlyList<string> NewestFirst(string stateDirectory)
@@ -221,14 +224,8 @@ public sealed class RunJournal
     /// <summary>The newest run that did not succeed, if any: what <c>--resume</c> continues.</summary>
     public static string? FindLastUnfinished(string stateDirectory)
     {
-        foreach (var runId in NewestFirst(stateDirectory))
+        foreach (var path in JournalsNewestFirst(stateDirectory))
         {
-            var path = JournalPath(stateDirectory, runId);
-            if (!File.Exists(path))
-            {
-                continue;
-            }
-
             try
             {
                 var data = JsonSerializer.Deserialize<JournalData>(File.ReadAllText(path), Json);

@@ -97,7 +97,7 @@ public sealed class Rollback : DeployStep, IChangesProduction, IUsesBackend, IPl
     /// <summary>The release the last successful deploy replaced, if that deploy's release is the one serving.</summary>
     private static (int Version, string ImageRef)? FromLastSuccessfulRun(DeployContext context, FlyRelease serving)
     {
-        foreach (var path in RunJournal.NewestFirst(context.StateDirectory).Select(id => RunJournal.JournalPath(context.StateDirectory, id)).Where(File.Exists))
+        foreach (var path in RunJournal.JournalsNewestFirst(context.StateDirectory))
         {
             JournalData? data;
             try

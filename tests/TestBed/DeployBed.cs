@@ -213,8 +213,7 @@ public sealed class DeployBed : IAsyncDisposable
 
     /// <summary>The run journals of this bed's state folder, newest last.</summary>
     public IReadOnlyList<string> Journals() =>
-        DeployBuild.State.RunJournal.NewestFirst(StateDir).Reverse()
-            .Select(id => DeployBuild.State.RunJournal.JournalPath(StateDir, id)).Where(File.Exists).ToList();
+        DeployBuild.State.RunJournal.JournalsNewestFirst(StateDir).Reverse().ToList();
 
     private string[] BuildArguments(string[] args) =>
     [
