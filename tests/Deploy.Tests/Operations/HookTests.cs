@@ -45,6 +45,20 @@ public sealed class HookTests
         Assert.True(skipped.ExitCode == 0, skipped.ToString());
         Assert.Contains("Skipping the pre-deploy hook", skipped.Output);
 
+        // A DOTNET_TC_CallCounting the user set is theirs: the build runs with it and passes it on.
+        bed.Environment["DOTNET_TC_CallCounting"] = "1";
+        File.WriteAllText(Path.Combine(bed.ConfigDir, "hooks", "pre-validate.sh"),
+            $"env > '{bed.Root}/hook.env'\ntr '\\0' '\\n' < /proc/$PPID/environ > '{bed.Root}/build.env'\nexit 3\n");
+        var own = await bed.BuildAsync("--target=Validate");
+
+        Assert.Equal(1, own.ExitCode);
+        Assert.Contains("DOTNET_TC_CallCounting=1", File.ReadAllLines(Path.Combine(bed.Root, "build.env")));
+        var ownHookEnvironment = File.ReadAllLines(Path.Combine(bed.Root, "hook.env"));
+        Assert.Contains("DEPLOY_HOOK=pre-validate", ownHookEnvironment);
+        Assert.Contains("DOTNET_TC_CallCounting=1", ownHookEnvironment);
+        Assert.DoesNotContain(ownHookEnvironment, line => line.StartsWith("DEPLOY_BUILD_RUNTIME_SETTINGS=", StringComparison.Ordinal));
+        bed.Environment.Remove("DOTNET_TC_CallCounting");
+
         // Two scripts for one point: which one was meant is not guessed.
         File.WriteAllText(Path.Combine(bed.ConfigDir, "hooks", "pre-validate.py"), "print('second')\n");
         var ambiguous = await bed.BuildAsync("--target=Validate");
