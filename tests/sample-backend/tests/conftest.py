@@ -11,6 +11,7 @@ from app.db import Database
 from app.main import create_app
 from app.migrations_info import expected_heads
 from app.models import Base
+from app.observability import configure_logging
 from app.settings import Settings
 
 
@@ -47,9 +48,21 @@ def make_client(database: Database, **settings) -> TestClient:
     return TestClient(create_app(Settings(**settings), database=database))
 
 
+@pytest.fixture(scope="session")
+def default_app():
+    """The app with the default settings, built once for every test that needs no other: building it
+    (FastAPI prepares each route's models) costs more than most tests do. `client` gives it each
+    test's own database."""
+    return create_app(Settings(), database=Database(None))
+
+
 @pytest.fixture
-def client(database) -> TestClient:
-    with make_client(database) as c:
+def client(default_app, database) -> TestClient:
+    settings = default_app.state.settings
+    # As create_app does for each app it builds: a test before may have set another level.
+    configure_logging(settings.log_level, settings.secret_values())
+    default_app.state.database = database
+    with TestClient(default_app) as c:
         yield c
 
 
