@@ -14,6 +14,12 @@ public sealed record HealthPollOptions(TimeSpan RequestTimeout, TimeSpan PollInt
 {
     public TimeProvider Time { get; init; } = TimeProvider.System;
 
+    /// <summary>
+    /// One attempt per path, bounded by <see cref="RequestTimeout"/>, and no retry: for a release that
+    /// nothing will change while the poller waits, where waiting out the deadline could only delay the answer.
+    /// </summary>
+    public bool Once { get; init; }
+
     /// <summary>deploy.toml's [verify] has no max delay: ten seconds, so a release that turns healthy late is seen soon after.</summary>
     public static HealthPollOptions From(VerifySettings verify) =>
         new(verify.RequestTimeout, verify.PollInterval, TimeSpan.FromTicks(Math.Max(verify.PollInterval.Ticks, TimeSpan.FromSeconds(10).Ticks)), verify.Deadline);
@@ -111,6 +117,11 @@ public static class HealthPoller
     {
         var time = options.Time;
         var uri = HttpProbe.Combine(baseUrl, path);
+        if (options.Once)
+        {
+            return await LookOnceAsync(http, uri, path, options, ct);
+        }
+
         var started = time.GetTimestamp();
         var attempts = 0;
         HttpFailure? lastFailure = null;
@@ -159,6 +170,27 @@ public static class HealthPoller
             // it cut short had no outcome, so the last one that had is the one worth reporting.
             var failure = lastFailure ?? HttpFailure.FromError($"{HttpProbe.TimedOut(options.Deadline)} (the deadline)");
             return new PathHealth(path, false, attempts, null, null, failure);
+        }
+    }
+
+    private static async Task<PathHealth> LookOnceAsync(HttpClient http, Uri uri, string path, HealthPollOptions options, CancellationToken ct)
+    {
+        var started = options.Time.GetTimestamp();
+        try
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, uri);
+            var response = await HttpProbe.SendAsync(http, request, HealthyBodyChars, drain: false, options.RequestTimeout, options.Time, ct);
+            return IsHealthy(response)
+                ? new PathHealth(path, true, 1, options.Time.GetElapsedTime(started), response.Body, null)
+                : new PathHealth(path, false, 1, null, null, response.ToFailure());
+        }
+        catch (TimeoutException timedOut)
+        {
+            return new PathHealth(path, false, 1, null, null, HttpFailure.FromError(timedOut.Message));
+        }
+        catch (Exception exception) when (HttpProbe.IsTransient(exception, ct))
+        {
+            return new PathHealth(path, false, 1, null, null, HttpFailure.FromError(HttpProbe.Describe(exception, options.RequestTimeout)));
         }
     }
 

@@ -73,7 +73,7 @@ public static class AutomaticRollback
         try
         {
             using var verify = new Verification.VerifyService(settings, fly, Environment.GetEnvironmentVariable, log);
-            var outcome = await service.RunAsync(plan, schema => verify.CheckOldReleaseAsync(schema, CancellationToken.None), CancellationToken.None);
+            var outcome = await service.RunAsync(plan, (schema, once) => verify.CheckOldReleaseAsync(schema, once, CancellationToken.None), CancellationToken.None);
             foreach (var line in outcome.Done)
             {
                 log.Information("  rolled back {0}", line);

@@ -29,7 +29,11 @@ public sealed class RollbackService(
 {
     private readonly ICakeLog _log = log;
 
-    public async Task<RollbackOutcome> RunAsync(RollbackPlan plan, Func<string?, Task<string?>> verifyOldRelease, CancellationToken cancellationToken)
+    /// <param name="verifyOldRelease">
+    /// Checks the release that serves after the rollback, on the schema given; its second argument says
+    /// to look once instead of polling to the verify deadline.
+    /// </param>
+    public async Task<RollbackOutcome> RunAsync(RollbackPlan plan, Func<string?, bool, Task<string?>> verifyOldRelease, CancellationToken cancellationToken)
     {
         var done = new List<string>();
         var problems = new List<string>();
@@ -58,8 +62,19 @@ public sealed class RollbackService(
 
         if (plan.SchemaChanged || codeChanged)
         {
+            // Polling to the deadline gives a release that is still starting its time. When a part of the
+            // rollback failed, nothing will change while the check waits (the schema stays where the
+            // failed downgrade left it; a redeploy that failed already waited its own budget): one look
+            // says how production is now, without holding a person back for the whole deadline.
+            var once = problems.Count > 0;
+            if (once)
+            {
+                _log.Warning("Checking the release that serves now once, not for the {0} verify deadline: the rollback could not do everything, so waiting would not change the answer.",
+                    Durations.Human(settings.Verify.Deadline));
+            }
+
             var started = time.GetUtcNow();
-            var problem = await verifyOldRelease(plan.SchemaTo);
+            var problem = await verifyOldRelease(plan.SchemaTo, once);
             journal.RecordPart(journalStep, "verify the old release", started, time.GetUtcNow(), problem is null ? StepStatus.Done : StepStatus.Failed);
             if (problem is null)
             {

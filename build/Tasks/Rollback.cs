@@ -42,7 +42,7 @@ public sealed class Rollback : DeployStep, IChangesProduction, IUsesBackend, IPl
         using var verify = new VerifyService(settings, context.Fly, Environment.GetEnvironmentVariable, context.Log);
         var plan = new RollbackPlan(null, null, false, new ReleaseRef(target.Version, target.ImageRef), null, true, null, null);
         // The old release says which schema it expects (/api/v1/health); that is what it must meet.
-        var outcome = await context.RollbackService(Name).RunAsync(plan, _ => verify.CheckOldReleaseAsync(null, CancellationToken.None), CancellationToken.None);
+        var outcome = await context.RollbackService(Name).RunAsync(plan, (_, once) => verify.CheckOldReleaseAsync(null, once, CancellationToken.None), CancellationToken.None);
         foreach (var line in outcome.Done)
         {
             context.Information("  {0}", line);

@@ -73,13 +73,17 @@ public sealed class VerifyService(DeploySettings settings, FlyCli fly, Func<stri
     }
 
     /// <summary>After a rollback: is the old release healthy, on the schema it expects? Returns the problem, or null.</summary>
-    public async Task<string?> CheckOldReleaseAsync(string? schema, CancellationToken cancellationToken)
+    /// <param name="once">
+    /// Ask each health path once instead of polling to the deadline: for a rollback that could not do
+    /// everything, where what is served (or the schema under it) will not change while the check waits.
+    /// </param>
+    public async Task<string?> CheckOldReleaseAsync(string? schema, bool once, CancellationToken cancellationToken)
     {
         // Through the proxy's pick: this is the check that the way back worked, not a verification of every machine.
         var baseUrl = await BaseUrlAsync(cancellationToken);
         var results = new[]
         {
-            await HealthAsync(baseUrl, [], null, cancellationToken),
+            await HealthAsync(baseUrl, [], null, cancellationToken, once),
             await DatabaseAsync(baseUrl, [], schema, cancellationToken),
         };
         var failed = results.SelectMany(r => r.Findings).Where(f => f.Outcome == CheckOutcome.Fail).ToList();
@@ -206,8 +210,10 @@ public sealed class VerifyService(DeploySettings settings, FlyCli fly, Func<stri
         return null;
     }
 
-    private async Task<CheckResult> HealthAsync(Uri baseUrl, IReadOnlyList<MachineTarget> targets, string? unknown, CancellationToken cancellationToken)
+    private async Task<CheckResult> HealthAsync(Uri baseUrl, IReadOnlyList<MachineTarget> targets, string? unknown, CancellationToken cancellationToken, bool once = false)
     {
+        var options = HealthPollOptions.From(settings.Verify) with { Once = once };
+        var within = once ? "at a single look" : $"within {Durations.Human(settings.Verify.Deadline)}";
         var started = DateTime.UtcNow;
         var findings = new List<Finding>();
         if (unknown is not null && targets.Count == 0)
@@ -220,11 +226,11 @@ public sealed class VerifyService(DeploySettings settings, FlyCli fly, Func<stri
         var answered = new int[1];
         HealthPollResult[] polls;
         await using (ProgressTicker.Start(log, "health checks", () =>
-            $"{Volatile.Read(ref answered[0])} of {routes.Count} {(routes.Count == 1 ? "route" : "machines")} done, {Durations.Human(DateTime.UtcNow - started)} of the {Durations.Human(settings.Verify.Deadline)} deadline"))
+            $"{Volatile.Read(ref answered[0])} of {routes.Count} {(routes.Count == 1 ? "route" : "machines")} done, {Durations.Human(DateTime.UtcNow - started)}{(once ? ", one look each" : $" of the {Durations.Human(settings.Verify.Deadline)} deadline")}"))
         {
             polls = await Task.WhenAll(routes.Select(async route =>
             {
-                var poll = await HealthPoller.WaitHealthyAsync(route.Http, baseUrl, settings.Verify.HealthPaths, HealthPollOptions.From(settings.Verify),
+                var poll = await HealthPoller.WaitHealthyAsync(route.Http, baseUrl, settings.Verify.HealthPaths, options,
                     line => log.Information("{0}", $"  waiting: {Prefixed(route.Label, line)}"), cancellationToken);
                 Interlocked.Increment(ref answered[0]);
                 return poll;
@@ -261,8 +267,8 @@ public sealed class VerifyService(DeploySettings settings, FlyCli fly, Func<stri
         if (unhealthy.Count > 0)
         {
             summary = targets.Count == 0
-                ? $"{findings.Count(f => f.Outcome == CheckOutcome.Fail)} of {settings.Verify.HealthPaths.Count} unhealthy within {Durations.Human(settings.Verify.Deadline)}"
-                : $"{unhealthy.Count} of {targets.Count} machines unhealthy within {Durations.Human(settings.Verify.Deadline)}: {string.Join(", ", unhealthy)}";
+                ? $"{findings.Count(f => f.Outcome == CheckOutcome.Fail)} of {settings.Verify.HealthPaths.Count} unhealthy {within}"
+                : $"{unhealthy.Count} of {targets.Count} machines unhealthy {within}: {string.Join(", ", unhealthy)}";
         }
         else if (targets.Count == 0)
         {

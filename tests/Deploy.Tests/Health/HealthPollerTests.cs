@@ -181,6 +181,47 @@ public sealed class HealthPollerFailureTests : HealthPollerCases
     }
 }
 
+/// <summary>One look per path (<see cref="HealthPollOptions.Once"/>): no retry, whatever the answer.</summary>
+[Collection(TimingSensitive.Name)]
+public sealed class HealthPollerOnceTests : HealthPollerCases
+{
+    [Fact]
+    public async Task Once_a_failing_answer_is_reported_after_one_request_without_waiting_for_the_deadline()
+    {
+        Server.On("/health", n => n == 1 ? Reply.WithStatus(503, "schema ahead of the code") : Reply.Ok());
+        Server.On("/api/v1/health", Reply.Ok("""{"database":"ok"}"""));
+
+        var result = await PollAsync(Server.BaseUrl, ["/health", "/api/v1/health"], Fast(deadline: TimeSpan.FromMinutes(10)) with { Once = true });
+
+        Assert.False(result.AllHealthy);
+        Assert.Equal(1, Server.Count("/health"));
+        var failing = result.Paths[0];
+        Assert.False(failing.Healthy);
+        Assert.Equal(1, failing.Attempts);
+        Assert.Equal(503, failing.LastFailure?.StatusCode);
+        Assert.Equal("/health: unhealthy after 1 attempt: 503 Service Unavailable: schema ahead of the code", failing.Summary);
+        var passing = result.Paths[1];
+        Assert.True(passing.Healthy);
+        Assert.Contains("\"database\":\"ok\"", passing.Body);
+        Assert.Empty(Progress);
+        Assert.True(result.Elapsed < TimeSpan.FromMinutes(5), $"elapsed {result.Elapsed}");
+    }
+
+    [Fact]
+    public async Task Once_a_refused_connection_and_a_hanging_request_are_each_one_failed_attempt()
+    {
+        var refused = await PollAsync(TestHttpServer.Unused(), ["/health"], Fast() with { Once = true });
+        Server.On("/health", Reply.Hanging());
+        var hanging = await PollAsync(Server.BaseUrl, ["/health"], Fast(requestTimeout: TimeSpan.FromMilliseconds(250)) with { Once = true });
+
+        var health = Assert.Single(refused.Paths);
+        Assert.Equal((false, 1, "connection refused"), (health.Healthy, health.Attempts, health.LastFailure?.Error));
+        health = Assert.Single(hanging.Paths);
+        Assert.Equal((false, 1, "timed out after 250 ms"), (health.Healthy, health.Attempts, health.LastFailure?.Error));
+        Assert.Equal(1, Server.Count("/health"));
+    }
+}
+
 /// <summary>Answers that are not a pass: an error status until the deadline, a redirect.</summary>
 [Collection(TimingSensitive.Name)]
 public sealed class HealthPollerAnswerTests : HealthPollerCases
