@@ -14,7 +14,7 @@ if ! command -v dotnet >/dev/null 2>&1; then
   exit 1
 fi
 
-if command -v sha256sum >/dev/null 2>&1; then sha="sha256sum"; else sha="shasum -a 256"; fi
+if command -v sha256sum >/dev/null 2>&1; then sha=(sha256sum); else sha=(shasum -a 256); fi
 
 # Same listing as build.ps1: "<sha256>  <path>" per file, paths sorted bytewise, then hashed.
 sources_stamp() {
@@ -26,7 +26,7 @@ sources_stamp() {
       for extra in global.json Directory.Build.props Directory.Packages.props NuGet.config nuget.config; do
         if [ -f "$extra" ]; then printf '%s\0' "$extra"; fi
       done
-    } | LC_ALL=C sort -z | xargs -0 $sha | $sha | cut -d' ' -f1
+    } | LC_ALL=C sort -z | xargs -0 "${sha[@]}" | "${sha[@]}" | cut -d' ' -f1
   )
 }
 
@@ -61,7 +61,13 @@ if [ ! -f "$out/.complete" ]; then
     fi
     : >"$staging/.complete"
     mv "$staging" "$out"
-    ls -1dt "$cache"/bin-* 2>/dev/null | grep -v '\.partial$' | tail -n +4 | while IFS= read -r old; do rm -rf "$old"; done
+    # Newest first; a .partial folder is another compile in progress, left alone.
+    kept=0
+    for old in $(cd "$cache" && ls -1dt bin-*); do
+      case "$old" in *.partial) continue ;; esac
+      kept=$((kept + 1))
+      if [ "$kept" -gt 3 ]; then rm -rf "${cache:?}/$old"; fi
+    done
   fi
   exec 9>&-
 fi

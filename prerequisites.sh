@@ -46,6 +46,7 @@ if ! command -v dotnet >/dev/null 2>&1; then
   exit 1
 fi
 dotnet tool restore >/dev/null
+# shellcheck disable=SC2016 # the $ is PowerShell's, for pwsh to expand
 echo "dotnet tools restored (pwsh $(dotnet pwsh -NoProfile -Command '$PSVersionTable.PSVersion.ToString()'))."
 
 # The build's npm tools (squawk, dockerfilelint), pinned by build/tools/package-lock.json.

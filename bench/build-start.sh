@@ -27,7 +27,8 @@ for way in jit r2r; do
     : >"$work/times"
     for _ in $(seq "$runs"); do
       # %U %S: user and system CPU of the run and its children; %e: wall.
-      /usr/bin/time -f '%U %S %e' -a -o "$work/times" dotnet "$work/$way/Build.dll" $command >/dev/null 2>&1 || true
+      read -r -a words <<<"$command"
+      /usr/bin/time -f '%U %S %e' -a -o "$work/times" dotnet "$work/$way/Build.dll" "${words[@]}" >/dev/null 2>&1 || true
     done
     awk -v way="$way" -v command="${command%% --config*}" '{ cpu += $1 + $2; wall += $3; n++ }
       END { printf "| %s | %s | %d | %.2f | %.2f |\n", way, command, n, cpu / n, wall / n }' "$work/times"

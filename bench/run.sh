@@ -8,7 +8,7 @@ set -uo pipefail
 # The backend's Python packages come from Debian: make pyenv's shim use /usr/bin/python3.
 export PYENV_VERSION=system
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cd "$root"
+cd "$root" || exit 1
 
 dotnet run -c Release --project bench -- "$@"
 status=$?

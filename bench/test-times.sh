@@ -7,7 +7,7 @@
 # Summed time is what each test's own clock says: with classes running side by side it can be
 # more than the wall time. Exit code: dotnet test's.
 set -uo pipefail
-cd "$(dirname "${BASH_SOURCE[0]}")/.."
+cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 1
 export PYENV_VERSION=system DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 if command -v pyenv >/dev/null 2>&1; then export PATH="/usr/bin:$PATH"; fi
 

@@ -11,13 +11,13 @@ for environ in /proc/[0-9]*/environ; do
   pid=${environ#/proc/}; pid=${pid%/environ}
   [ "$pid" = "$$" ] && continue
   if { tr '\0' '\n' <"$environ"; } 2>/dev/null | grep -q '^FLYSIM_STATE_DIR='; then
-    echo "left behind: pid $pid ($(tr '\0' ' ' </proc/$pid/cmdline 2>/dev/null | cut -c1-150))"
+    echo "left behind: pid $pid ($(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | cut -c1-150))"
     found=1
   fi
 done
 for pid in $(pgrep -x postgres 2>/dev/null); do
-  if { tr '\0' ' ' </proc/$pid/cmdline; } 2>/dev/null | grep -q 'deploy-testbed-pg-'; then
-    echo "left behind: PostgreSQL pid $pid ($(tr '\0' ' ' </proc/$pid/cmdline | cut -c1-150))"
+  if { tr '\0' ' ' <"/proc/$pid/cmdline"; } 2>/dev/null | grep -q 'deploy-testbed-pg-'; then
+    echo "left behind: PostgreSQL pid $pid ($(tr '\0' ' ' <"/proc/$pid/cmdline" | cut -c1-150))"
     found=1
   fi
 done
