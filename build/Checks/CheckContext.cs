@@ -2,13 +2,14 @@ using DeployBuild.Database;
 using DeployBuild.Fly;
 using DeployBuild.Process;
 using DeployBuild.Settings;
+using Npgsql;
 
 namespace DeployBuild.Checks;
 
 /// <summary>What the checks share: settings, tools, and values that several checks need once.</summary>
 public sealed class CheckContext
 {
-    private readonly Lazy<Task<string?>> _revision;
+    private readonly Lazy<Task<DatabaseFacts>> _database;
 
     public CheckContext(DeploySettings settings, CommandRunner commands, Func<string, string?> environment,
         Func<FlyCli> fly, string strategy, bool allowDirty, bool localBuild, NpmTools tools, string workDirectory, AlembicReads? alembicReads = null)
@@ -23,7 +24,7 @@ public sealed class CheckContext
         WorkDirectory = workDirectory;
         _fly = new Lazy<FlyCli>(fly);
         Alembic = new Alembic(commands, settings.BackendPath, settings.Migrations, DatabaseUrl, alembicReads);
-        _revision = new Lazy<Task<string?>>(ReadRevisionAsync);
+        _database = new Lazy<Task<DatabaseFacts>>(ReadDatabaseAsync);
     }
 
     private readonly Lazy<FlyCli> _fly;
@@ -61,22 +62,48 @@ public sealed class CheckContext
     /// one row. Whether this code knows the revision is the next Alembic command's to say (it fails
     /// with "Can't locate revision"). Throws <see cref="DatabaseUnreadableException"/>.
     /// </summary>
-    public Task<string?> CurrentRevisionAsync() => _revision.Value;
+    public async Task<string?> CurrentRevisionAsync()
+    {
+        var facts = await _database.Value;
+        return facts.RevisionError is { } error ? throw error : facts.Revision;
+    }
 
-    private async Task<string?> ReadRevisionAsync()
+    /// <summary>The server's major version (pg_dump must be as new), from the same connection. Throws <see cref="DatabaseUnreadableException"/>.</summary>
+    public async Task<int> ServerMajorVersionAsync() => (await _database.Value).ServerMajor;
+
+    /// <summary>One connection for every check: the server's version comes with it, the revision is one query.</summary>
+    private async Task<DatabaseFacts> ReadDatabaseAsync()
     {
         var url = DatabaseUrl ?? throw new DatabaseUnreadableException($"${Settings.Database.UrlEnv} is not set");
         try
         {
-            return await DatabaseProbe.RevisionAsync(PostgresUrl.Parse(url), CancellationToken.None);
+            await using var connection = new NpgsqlConnection(PostgresUrl.Parse(url).ConnectionString());
+            await connection.OpenAsync(CancellationToken.None);
+            var major = connection.PostgreSqlVersion.Major;
+            try
+            {
+                return new DatabaseFacts(major, await DatabaseProbe.RevisionAsync(connection, CancellationToken.None), null);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // Reachable, but alembic_version cannot be read (permissions): the server's version still stands.
+                return new DatabaseFacts(major, null, Unreadable(ex));
+            }
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            // Npgsql's "Failed to connect to host:port" keeps the why (refused, timed out) in the inner exception.
-            var cause = ex.GetBaseException() is { } root && root != ex ? $" ({root.Message})" : string.Empty;
-            throw new DatabaseUnreadableException(ex.Message + cause, ex);
+            throw Unreadable(ex);
         }
     }
+
+    private static DatabaseUnreadableException Unreadable(Exception ex)
+    {
+        // Npgsql's "Failed to connect to host:port" keeps the why (refused, timed out) in the inner exception.
+        var cause = ex.GetBaseException() is { } root && root != ex ? $" ({root.Message})" : string.Empty;
+        return new DatabaseUnreadableException(ex.Message + cause, ex);
+    }
+
+    private sealed record DatabaseFacts(int ServerMajor, string? Revision, DatabaseUnreadableException? RevisionError);
 }
 
 /// <summary>The database's revision could not be read: unreachable, refused, or a bad URL. The message says which.</summary>

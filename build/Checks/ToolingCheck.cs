@@ -1,7 +1,6 @@
 using System.Text.RegularExpressions;
 using DeployBuild.Database;
 using DeployBuild.Process;
-using Npgsql;
 
 namespace DeployBuild.Checks;
 
@@ -63,12 +62,9 @@ public sealed partial class ToolingCheck : IPreDeployCheck
         int server;
         try
         {
-            await using var connection = new NpgsqlConnection(PostgresUrl.Parse(url).ConnectionString(timeoutSeconds: 10));
-            await connection.OpenAsync(cancellationToken);
-            await using var command = new NpgsqlCommand("SHOW server_version_num", connection);
-            server = int.Parse((string)(await command.ExecuteScalarAsync(cancellationToken))!, System.Globalization.CultureInfo.InvariantCulture) / 10000;
+            server = await context.ServerMajorVersionAsync().WaitAsync(cancellationToken);
         }
-        catch (Exception ex) when (ex is NpgsqlException or FormatException or TimeoutException)
+        catch (DatabaseUnreadableException ex)
         {
             return [Finding.Fail($"cannot reach the database ({PostgresUrlOrHidden(url)}): {ex.Message}", "check the database URL, the network path and that the server is up")];
         }

@@ -40,15 +40,11 @@ public sealed record DeployHistory(string App, IReadOnlyList<HistoryEntry> Runs)
     public static DeployHistory Read(string stateDirectory, string app, int last)
     {
         var audit = ReadAudit(Path.Combine(stateDirectory, AuditLog.FileName));
-        var runsDirectory = RunJournal.RunsDirectory(stateDirectory);
-        var journals = Directory.Exists(runsDirectory)
-            ? Directory.GetDirectories(runsDirectory).Select(d => Path.GetFileName(d)!)
-            : [];
         var entries = new List<HistoryEntry>();
-        foreach (var runId in RunJournal.OldestFirst(stateDirectory, audit.Keys.Union(journals, StringComparer.Ordinal)))
+        foreach (var runId in RunJournal.OldestFirst(stateDirectory, audit.Keys.Union(RunJournal.RunIds(stateDirectory), StringComparer.Ordinal)))
         {
             audit.TryGetValue(runId, out var line);
-            var journal = TryOpen(Path.Combine(runsDirectory, runId, RunJournal.FileName));
+            var journal = TryOpen(RunJournal.JournalPath(stateDirectory, runId));
             var entry = Entry(runId, line, journal);
             if (entry is not null && DeployTargets.Contains(entry.Target, StringComparer.OrdinalIgnoreCase))
             {

@@ -177,16 +177,16 @@ public sealed class RunJournal
         NewestFirst(stateDirectory).Select(id => JournalPath(stateDirectory, id)).Where(File.Exists);
 
     /// <summary>The ids of the state folder's runs (its run folders), newest first.</summary>
-    public static IReadOnlyList<string> NewestFirst(string stateDirectory)
+    public static IReadOnlyList<string> NewestFirst(string stateDirectory) =>
+        OldestFirst(stateDirectory, RunIds(stateDirectory)).Reverse().ToList();
+
+    /// <summary>The ids of the state folder's runs (its run folders), in no order.</summary>
+    public static IEnumerable<string> RunIds(string stateDirectory)
     {
         var runs = RunsDirectory(stateDirectory);
-        if (!System.IO.Directory.Exists(runs))
-        {
-            return [];
-        }
-
-        var ids = System.IO.Directory.GetDirectories(runs).Select(d => System.IO.Path.GetFileName(d)!);
-        return OldestFirst(stateDirectory, ids).Reverse().ToList();
+        return System.IO.Directory.Exists(runs)
+            ? System.IO.Directory.GetDirectories(runs).Select(d => System.IO.Path.GetFileName(d)!)
+            : [];
     }
 
     /// <summary>
