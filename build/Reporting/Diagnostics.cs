@@ -26,7 +26,8 @@ public sealed record DiagnosticsResult(FailureCase Case, IReadOnlyList<string> F
 /// status; the last log lines; secret names present and missing; the release list), and the
 /// runbook case the failure matches, with the next command to run.
 /// </summary>
-public sealed class Diagnostics(DeploySettings settings, FlyCli fly, ICakeLog log, Func<string, string> mask)
+/// <param name="fly">flyctl, resolved only when a capture needs it: a failed Validate is told without it (it may be what is missing).</param>
+public sealed class Diagnostics(DeploySettings settings, Func<FlyCli> fly, ICakeLog log, Func<string, string> mask)
 {
     public const int LogLines = 200;
 
@@ -105,12 +106,12 @@ public sealed class Diagnostics(DeploySettings settings, FlyCli fly, ICakeLog lo
         }
 
         await Save("health.txt", () => HealthResponsesAsync(cancellationToken));
-        await Save("status.json", () => fly.ReadRawAsync(["status", "--json", "-a", app], cancellationToken));
-        await Save("releases.json", () => fly.ReadRawAsync(["releases", "--json", "-a", app], cancellationToken));
+        await Save("status.json", () => fly().ReadRawAsync(["status", "--json", "-a", app], cancellationToken));
+        await Save("releases.json", () => fly().ReadRawAsync(["releases", "--json", "-a", app], cancellationToken));
         await Save("logs.txt", async () =>
         {
             // Bounded: flyctl logs --no-tail can poll forever; a timeout is recorded in the file and the collection goes on.
-            var lines = (await fly.LogsTextAsync(settings.Verify.LogsTimeout, cancellationToken)).Split('\n');
+            var lines = (await fly().LogsTextAsync(settings.Verify.LogsTimeout, cancellationToken)).Split('\n');
             return string.Join('\n', lines.TakeLast(LogLines));
         });
         await Save("secrets.txt", () => SecretNamesAsync(cancellationToken));
@@ -188,9 +189,9 @@ public sealed class Diagnostics(DeploySettings settings, FlyCli fly, ICakeLog lo
     {
         try
         {
-            return (await fly.StatusAsync()).Machines?.Any(m => m.State == "started") == true;
+            return (await fly().StatusAsync()).Machines?.Any(m => m.State == "started") == true;
         }
-        catch (Exception ex) when (ex is Process.CommandFailedException or System.Text.Json.JsonException)
+        catch (Exception ex) when (ex is Process.CommandFailedException or Process.ToolNotFoundException or System.Text.Json.JsonException)
         {
             return false;
         }
@@ -200,7 +201,7 @@ public sealed class Diagnostics(DeploySettings settings, FlyCli fly, ICakeLog lo
 
     private async Task<string> HealthResponsesAsync(CancellationToken cancellationToken)
     {
-        using var verify = new Verification.VerifyService(settings, fly, Environment.GetEnvironmentVariable, log);
+        using var verify = new Verification.VerifyService(settings, fly(), Environment.GetEnvironmentVariable, log);
         var baseUrl = await verify.BaseUrlAsync(cancellationToken);
         using var http = HealthHttp.CreateClient();
         var text = new StringBuilder();
@@ -232,7 +233,7 @@ public sealed class Diagnostics(DeploySettings settings, FlyCli fly, ICakeLog lo
 
     private async Task<string> SecretNamesAsync(CancellationToken cancellationToken)
     {
-        var present = (await fly.SecretsListAsync(cancellationToken)).Select(s => s.Name).ToHashSet(StringComparer.Ordinal);
+        var present = (await fly().SecretsListAsync(cancellationToken)).Select(s => s.Name).ToHashSet(StringComparer.Ordinal);
         var text = new StringBuilder("Secret names on the app (values are never read):\n");
         foreach (var name in settings.Secrets.Required)
         {

@@ -47,7 +47,8 @@ public static class AutomaticRollback
         release is null ? "none" : "v" + release.Version.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     /// <returns>What the rollback did; null when the run changed nothing in production.</returns>
-    public static async Task<RollbackOutcome?> RunAsync(RollbackService service, RunJournal journal, DeploySettings settings, FlyCli fly, ICakeLog log, string error)
+    /// <param name="service">The rollback procedure; made only when there is something to undo (it needs flyctl).</param>
+    public static async Task<RollbackOutcome?> RunAsync(Func<RollbackService> service, RunJournal journal, DeploySettings settings, Func<FlyCli> fly, ICakeLog log, string error)
     {
         var plan = RollbackPlan.From(journal);
 
@@ -72,8 +73,8 @@ public static class AutomaticRollback
         log.Warning("==================================================================================");
         try
         {
-            using var verify = new Verification.VerifyService(settings, fly, Environment.GetEnvironmentVariable, log);
-            var outcome = await service.RunAsync(plan, (schema, once) => verify.CheckOldReleaseAsync(schema, once, CancellationToken.None), CancellationToken.None);
+            using var verify = new Verification.VerifyService(settings, fly(), Environment.GetEnvironmentVariable, log);
+            var outcome = await service().RunAsync(plan, (schema, once) => verify.CheckOldReleaseAsync(schema, once, CancellationToken.None), CancellationToken.None);
             foreach (var line in outcome.Done)
             {
                 log.Information("  rolled back {0}", line);

@@ -70,11 +70,11 @@ public abstract class DeployStep : AsyncFrostingTask<DeployContext>
         // Under GitHub Actions, what follows belongs to the run, not inside the failed step's folded group.
         context.GitHubActions?.EndGroup();
         // What it captured goes to the journal (DiagnosticsResult.Of), where the run's end reads it.
-        await new Reporting.Diagnostics(context.Settings, context.Fly, context.Log, context.Masker.Apply).AfterFailureAsync(journal);
+        await new Reporting.Diagnostics(context.Settings, () => context.Fly, context.Log, context.Masker.Apply).AfterFailureAsync(journal);
         if (!string.Equals(journal.Data.Target, "Rollback", StringComparison.OrdinalIgnoreCase))
         {
             // What it did goes to the journal (RollbackOutcome.Of), where the run's end reads it.
-            await AutomaticRollback.RunAsync(context.RollbackService(AutomaticRollback.StepName), journal, context.Settings, context.Fly, context.Log, Unwrap(exception).Message);
+            await AutomaticRollback.RunAsync(() => context.RollbackService(AutomaticRollback.StepName), journal, context.Settings, () => context.Fly, context.Log, Unwrap(exception).Message);
         }
     }
 

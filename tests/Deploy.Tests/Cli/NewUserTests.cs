@@ -147,6 +147,26 @@ public sealed class NewUserTests
         Assert.DoesNotContain("No module named", result.Output);
     }
 
+    [Fact]
+    public async Task A_deploy_with_no_flyctl_and_no_database_stops_at_Validate_and_its_failure_handling_needs_neither()
+    {
+        using var folder = new ConfigFolder();
+        CopySampleBackend(folder.Backend);
+
+        var result = await BuildRunner.RunAsync([$"--config={folder.Config}", $"--state-dir={folder.StateDir}", "--target=Deploy"], folder.Root, NoProduction);
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("'flyctl' was not found. Install flyctl", result.Output);
+        Assert.Contains("$DATABASE_URL is not set", result.Output);
+        Assert.Contains("Validate failed: ", result.Output);
+        Assert.Contains("Nothing was changed.", result.Output);
+        // The failure handler tells the runbook case without flyctl (nothing to capture, nothing to roll back).
+        Assert.Contains("Runbook case: Pre-deploy check failed. A check of the checklist failed; nothing was changed.", result.Output);
+        Assert.DoesNotContain("Handling the failure of", result.Output);
+        Assert.DoesNotContain("Diagnostics could not be captured", result.Output);
+        Assert.DoesNotContain("rollback", result.Output, StringComparison.OrdinalIgnoreCase);
+    }
+
     private static void CopySampleBackend(string target)
     {
         var source = Repo.Path("tests", "sample-backend");
