@@ -10,6 +10,12 @@ public sealed record LatencyStats(int Count, int Failures, double? P50Ms, double
     /// <summary>Why the last failed request failed, for the report.</summary>
     public string? LastFailure { get; init; }
 
+    /// <summary>
+    /// The requests planned, when sampling stopped before them because the p95 was already certain to be
+    /// over the limit; null when every planned request was made.
+    /// </summary>
+    public int? StoppedOf { get; init; }
+
     /// <summary>The successful requests' times, sorted: several samplings combine into one (per machine and overall).</summary>
     public IReadOnlyList<double> Millis { get; init; } = [];
 
@@ -44,6 +50,13 @@ public sealed record LatencyStats(int Count, int Failures, double? P50Ms, double
         ? $"no successful request ({Failures} failed{(LastFailure is null ? "" : $": {LastFailure}")})"
         : $"p50 {P50Ms:0} ms, p95 {P95Ms:0} ms, max {MaxMs:0} ms over {Count} requests" +
           (Failures == 0 ? string.Empty : $", {Failures} failed (last: {LastFailure})");
+
+    /// <summary>
+    /// How many of <paramref name="samples"/> requests must be over a limit for the nearest-rank p95 to be
+    /// over it whatever the others answer: those above the p95's rank, plus one (2 of 20; 1 of 10).
+    /// Failed requests do not lower it: fewer successful ones never need more to decide.
+    /// </summary>
+    public static int Decisive(int samples) => samples - (int)((95L * samples + 99) / 100) + 1;
 }
 
 /// <summary>
@@ -55,6 +68,11 @@ public static class LatencySampler
     // The body is read to its end (that is the response time a client sees) but only this much is kept.
     private const int KeptBodyChars = 1024;
 
+    /// <param name="stopAboveMs">
+    /// The p95 limit, when the caller gates on it: sampling stops as soon as enough answers are over it
+    /// for the p95 to be over it too (<see cref="LatencyStats.Decisive"/>), so a slow release is
+    /// found out, and rolled back, without waiting for the rest of its slow answers.
+    /// </param>
     public static async Task<LatencyStats> SampleAsync(
         HttpClient http,
         Uri baseUrl,
@@ -62,7 +80,8 @@ public static class LatencySampler
         int samples,
         TimeSpan requestTimeout,
         CancellationToken ct,
-        TimeProvider? time = null)
+        TimeProvider? time = null,
+        double? stopAboveMs = null)
     {
         ArgumentNullException.ThrowIfNull(http);
         ArgumentNullException.ThrowIfNull(baseUrl);
@@ -76,8 +95,16 @@ public static class LatencySampler
         var durations = new List<double>(Math.Max(samples, 0));
         var failures = 0;
         string? lastFailure = null;
+        var decisive = LatencyStats.Decisive(samples);
+        int? stoppedOf = null;
         for (var i = 0; i < samples; i++)
         {
+            if (stopAboveMs is { } limit && durations.Count(d => d > limit) >= decisive)
+            {
+                stoppedOf = samples;
+                break;
+            }
+
             var path = paths[i % paths.Count];
             using var request = new HttpRequestMessage(HttpMethod.Get, HttpProbe.Combine(baseUrl, path));
             try
@@ -104,6 +131,6 @@ public static class LatencySampler
             failures++;
         }
 
-        return LatencyStats.From(durations, failures) with { LastFailure = lastFailure };
+        return LatencyStats.From(durations, failures) with { LastFailure = lastFailure, StoppedOf = stoppedOf };
     }
 }

@@ -415,7 +415,7 @@ public sealed class VerifyService(DeploySettings settings, FlyCli fly, Func<stri
         // One machine after the other, one request at a time: each machine's figures are its own, unloaded by the others.
         foreach (var (label, http) in Routes(targets))
         {
-            var stats = await LatencySampler.SampleAsync(http, baseUrl, paths, settings.Verify.LatencySamples, settings.Verify.RequestTimeout, cancellationToken);
+            var stats = await LatencySampler.SampleAsync(http, baseUrl, paths, settings.Verify.LatencySamples, settings.Verify.RequestTimeout, cancellationToken, stopAboveMs: limit);
             parts.Add(stats);
             if (stats.Failures > 0)
             {
@@ -424,7 +424,10 @@ public sealed class VerifyService(DeploySettings settings, FlyCli fly, Func<stri
 
             if (stats.P95Ms is { } p95 && p95 > limit)
             {
-                findings.Add(Finding.Fail(Prefixed(label, $"p95 latency {p95:0} ms is over the {limit:0} ms threshold (p50 {stats.P50Ms:0} ms, max {stats.MaxMs:0} ms)"),
+                var stopped = stats.StoppedOf is { } planned
+                    ? $"; sampling stopped after {stats.Count + stats.Failures} of {planned} requests: {LatencyStats.Decisive(planned)} over the threshold already decide the p95 of {planned}"
+                    : string.Empty;
+                findings.Add(Finding.Fail(Prefixed(label, $"p95 latency {p95:0} ms is over the {limit:0} ms threshold (p50 {stats.P50Ms:0} ms, max {stats.MaxMs:0} ms{stopped})"),
                     "runbook \"Response time < 500ms\": optimise the queries, or scale up; the threshold is verify.latency_p95 in deploy.toml"));
             }
 

@@ -44,7 +44,7 @@ public static class FaultScenarios
         new("release: flaky checks beyond the deadline") { Faults = new { flaky_checks = 100000 }, Arrange = NeverSettles, Says = ["did not settle within 12 s (budgets.wait_timeout)", "checks 1 critical", "Rollback complete"] },
 
         // Verify.
-        new("verify: the latency gate") { Variants = ["next-release", "slow"], Says = ["over the 500 ms threshold", "Rollback complete"] },
+        new("verify: the latency gate") { Variants = ["next-release", "slow"], Says = ["over the 500 ms threshold", "of 10 requests: 1 over the threshold already decide the p95 of 10", "Rollback complete"] },
         new("verify: the error-rate gate") { Variants = ["next-release", "error-logs"], Says = ["metrics push to statsd", "Rollback complete"] },
         new("verify: indented logs with a 5 % error rate fail the 1 % gate")
         {

@@ -19,6 +19,36 @@ public sealed class LatencyStatsTests
     }
 
     [Theory]
+    [InlineData(1, 1)]
+    [InlineData(10, 1)]
+    [InlineData(19, 1)]
+    [InlineData(20, 2)]
+    [InlineData(21, 2)]
+    [InlineData(100, 6)]
+    public void Decisive_is_how_many_answers_over_a_limit_settle_the_p95(int samples, int decisive) =>
+        Assert.Equal(decisive, LatencyStats.Decisive(samples));
+
+    [Fact]
+    public void Decisive_answers_over_the_limit_put_the_p95_over_it_whatever_the_rest_one_fewer_do_not()
+    {
+        // However many of the planned requests succeed (failures are left out), the decisive count of
+        // slow ones is enough; with one fewer slow answer, a full sample of fast ones keeps the p95 under.
+        const double limit = 500;
+        for (var planned = 1; planned <= 200; planned++)
+        {
+            var decisive = LatencyStats.Decisive(planned);
+            for (var succeeded = decisive; succeeded <= planned; succeeded++)
+            {
+                var values = Enumerable.Repeat(900.0, decisive).Concat(Enumerable.Repeat(100.0, succeeded - decisive));
+                Assert.True(LatencyStats.From(values).P95Ms > limit, $"{decisive} slow of {succeeded} successes ({planned} planned)");
+            }
+
+            var fewer = Enumerable.Repeat(900.0, decisive - 1).Concat(Enumerable.Repeat(100.0, planned - decisive + 1));
+            Assert.True(LatencyStats.From(fewer).P95Ms <= limit, $"{decisive - 1} slow of {planned}");
+        }
+    }
+
+    [Theory]
     [InlineData(new double[] { 7 }, 7, 7, 7)]
     [InlineData(new double[] { 5, 1, 3 }, 3, 5, 5)]
     [InlineData(new double[] { 10, 20, 30, 40 }, 20, 40, 40)]
@@ -110,6 +140,35 @@ public sealed class LatencySamplerTests : LoopbackServerTests
         Assert.True(stats.P50Ms >= 100, $"p50 {stats.P50Ms} ms: a fast error leaked into the percentiles");
         Assert.Equal("/hang: timed out after 2 s", stats.LastFailure);
         Assert.EndsWith(", 2 failed (last: /hang: timed out after 2 s)", stats.Summary);
+    }
+
+    [Fact]
+    public async Task Sampling_stops_once_enough_answers_are_over_the_limit_to_decide_the_p95()
+    {
+        Server.On("/slow", Reply.Ok() with { Delay = TimeSpan.FromMilliseconds(120) });
+
+        var stats = await LatencySampler.SampleAsync(
+            Http, Server.BaseUrl, ["/slow"], 20, TimeSpan.FromSeconds(5), CancellationToken.None, stopAboveMs: 100).WaitAsync(Guard);
+
+        Assert.Equal(2, Server.Count("/slow"));
+        Assert.Equal(2, stats.Count);
+        Assert.Equal(20, stats.StoppedOf);
+        Assert.True(stats.P95Ms > 100, $"p95 {stats.P95Ms} ms");
+    }
+
+    [Fact]
+    public async Task Sampling_under_the_limit_or_without_one_makes_every_request()
+    {
+        Server.On("/fast", Reply.Ok());
+        Server.On("/slow", Reply.Ok() with { Delay = TimeSpan.FromMilliseconds(60) });
+
+        var under = await LatencySampler.SampleAsync(
+            Http, Server.BaseUrl, ["/fast"], 5, TimeSpan.FromSeconds(5), CancellationToken.None, stopAboveMs: 60_000).WaitAsync(Guard);
+        var ungated = await LatencySampler.SampleAsync(Http, Server.BaseUrl, ["/slow"], 3, TimeSpan.FromSeconds(5), CancellationToken.None).WaitAsync(Guard);
+
+        Assert.Equal((5, (int?)null), (under.Count, under.StoppedOf));
+        Assert.Equal((3, (int?)null), (ungated.Count, ungated.StoppedOf));
+        Assert.Equal(3, Server.Count("/slow"));
     }
 
     [Fact]
