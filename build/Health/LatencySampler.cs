@@ -48,7 +48,7 @@ public sealed record LatencyStats(int Count, int Failures, double? P50Ms, double
 
     public string Summary => Count == 0
         ? $"no successful request ({Failures} failed{(LastFailure is null ? "" : $": {LastFailure}")})"
-        : $"p50 {P50Ms:0} ms, p95 {P95Ms:0} ms, max {MaxMs:0} ms over {Count} requests" +
+        : $"p50 {P50Ms:0} ms, p95 {P95Ms:0} ms, max {MaxMs:0} ms over {Count} request{(Count == 1 ? "" : "s")}" +
           (Failures == 0 ? string.Empty : $", {Failures} failed (last: {LastFailure})");
 
     /// <summary>

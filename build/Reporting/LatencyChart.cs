@@ -21,7 +21,7 @@ public static class LatencyChart
         var text = new StringBuilder();
         text.AppendLine("```mermaid");
         text.AppendLine("xychart-beta");
-        text.AppendLine(CultureInfo.InvariantCulture, $"    title \"Latency of {values.Count} requests, in order (ms)\"");
+        text.AppendLine(CultureInfo.InvariantCulture, $"    title \"Latency of {values.Count} request{(values.Count == 1 ? "" : "s")}, in order (ms)\"");
         text.AppendLine("    x-axis \"request\" [" + string.Join(", ", Enumerable.Range(1, values.Count)) + "]");
         text.AppendLine(CultureInfo.InvariantCulture, $"    y-axis \"ms\" 0 --> {top:0}");
         text.AppendLine("    bar [" + Series(values) + "]");

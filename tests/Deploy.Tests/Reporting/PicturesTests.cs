@@ -103,6 +103,19 @@ public sealed class PicturesTests
         Assert.Equal([21.0, 240.0, 200.0], chart.Lines.Select(l => l.Distinct().Single()));
         Assert.True(chart.YMax >= 240);
         Assert.Contains("p50 21 ms, p95 240 ms, threshold 200 ms", markdown);
+        Assert.Contains("title \"Latency of 10 requests, in order (ms)\"", markdown);
+    }
+
+    [Fact]
+    public void Latency_chart_of_a_sampling_stopped_at_its_first_answer_has_one_bar()
+    {
+        // The gate stops at the first answer over the threshold when one decides the p95 (10 samples planned).
+        var markdown = LatencyChart.Mermaid(new LatencySamples([712.4], 712.4, 712.4, 500));
+
+        var chart = MermaidBlocks.ParseXyChart(Assert.Single(MermaidBlocks.Blocks(markdown)));
+        Assert.Equal([712.4], Assert.Single(chart.Bars));
+        Assert.Equal(["1"], chart.XCategories);
+        Assert.Contains("title \"Latency of 1 request, in order (ms)\"", markdown);
     }
 
     [Fact]
