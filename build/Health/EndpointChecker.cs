@@ -57,18 +57,10 @@ public static class EndpointChecker
     {
         var started = time.GetTimestamp();
         using var request = CreateRequest(check, HttpProbe.Combine(baseUrl, check.Path));
-        ProbeResponse response;
-        try
+        var (answer, error) = await HttpProbe.TrySendAsync(http, request, BodyChars, drain: false, requestTimeout, time, ct);
+        if (answer is not { } response)
         {
-            response = await HttpProbe.SendAsync(http, request, BodyChars, drain: false, requestTimeout, time, ct);
-        }
-        catch (TimeoutException ex)
-        {
-            return Failed(ex.Message);
-        }
-        catch (Exception ex) when (HttpProbe.IsTransient(ex, ct))
-        {
-            return Failed(HttpProbe.Describe(ex, requestTimeout));
+            return Failed(error!);
         }
 
         var problems = new List<string>();

@@ -176,22 +176,16 @@ public static class HealthPoller
     private static async Task<PathHealth> LookOnceAsync(HttpClient http, Uri uri, string path, HealthPollOptions options, CancellationToken ct)
     {
         var started = options.Time.GetTimestamp();
-        try
+        using var request = new HttpRequestMessage(HttpMethod.Get, uri);
+        var (response, error) = await HttpProbe.TrySendAsync(http, request, HealthyBodyChars, drain: false, options.RequestTimeout, options.Time, ct);
+        if (response is null)
         {
-            using var request = new HttpRequestMessage(HttpMethod.Get, uri);
-            var response = await HttpProbe.SendAsync(http, request, HealthyBodyChars, drain: false, options.RequestTimeout, options.Time, ct);
-            return IsHealthy(response)
-                ? new PathHealth(path, true, 1, options.Time.GetElapsedTime(started), response.Body, null)
-                : new PathHealth(path, false, 1, null, null, response.ToFailure());
+            return new PathHealth(path, false, 1, null, null, HttpFailure.FromError(error!));
         }
-        catch (TimeoutException timedOut)
-        {
-            return new PathHealth(path, false, 1, null, null, HttpFailure.FromError(timedOut.Message));
-        }
-        catch (Exception exception) when (HttpProbe.IsTransient(exception, ct))
-        {
-            return new PathHealth(path, false, 1, null, null, HttpFailure.FromError(HttpProbe.Describe(exception, options.RequestTimeout)));
-        }
+
+        return IsHealthy(response)
+            ? new PathHealth(path, true, 1, options.Time.GetElapsedTime(started), response.Body, null)
+            : new PathHealth(path, false, 1, null, null, response.ToFailure());
     }
 
     private static bool IsHealthy(ProbeResponse response) => response.Status == 200 && !response.FollowedRedirect;

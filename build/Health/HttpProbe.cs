@@ -146,6 +146,28 @@ internal static class HttpProbe
     }
 
     /// <summary>
+    /// One request with a deadline of its own, for the checks that ask once: the answer, or why there
+    /// was none (<see cref="TimedOut"/>, refused, reset...; <see cref="Describe"/>). The caller's
+    /// cancellation, and a failure that is not the network's, still throw.
+    /// </summary>
+    public static async Task<(ProbeResponse? Response, string? Error)> TrySendAsync(
+        HttpClient http, HttpRequestMessage request, int keepChars, bool drain, TimeSpan timeout, TimeProvider time, CancellationToken ct)
+    {
+        try
+        {
+            return (await SendAsync(http, request, keepChars, drain, timeout, time, ct), null);
+        }
+        catch (TimeoutException ex)
+        {
+            return (null, ex.Message);
+        }
+        catch (Exception ex) when (IsTransient(ex, ct))
+        {
+            return (null, Describe(ex, timeout));
+        }
+    }
+
+    /// <summary>
     /// Up to <paramref name="keepChars"/> of the body; with <paramref name="drain"/> the rest is read
     /// and dropped, so the time measured is the time a client needs for the whole answer.
     /// </summary>

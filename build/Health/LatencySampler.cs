@@ -107,27 +107,15 @@ public static class LatencySampler
 
             var path = paths[i % paths.Count];
             using var request = new HttpRequestMessage(HttpMethod.Get, HttpProbe.Combine(baseUrl, path));
-            try
+            var (response, error) = await HttpProbe.TrySendAsync(http, request, KeptBodyChars, drain: true, requestTimeout, time, ct);
+            if (response is { Status: >= 200 and < 300, FollowedRedirect: false })
             {
-                var response = await HttpProbe.SendAsync(http, request, KeptBodyChars, drain: true, requestTimeout, time, ct);
-                if (response.Status is >= 200 and < 300 && !response.FollowedRedirect)
-                {
-                    durations.Add(Math.Round(response.Duration.TotalMilliseconds, 1));
-                    continue;
-                }
-
-                // An error page is often fast; counting it would flatter the percentiles.
-                lastFailure = $"{path}: {response.ToFailure().Headline}";
-            }
-            catch (TimeoutException ex)
-            {
-                lastFailure = $"{path}: {ex.Message}";
-            }
-            catch (Exception ex) when (HttpProbe.IsTransient(ex, ct))
-            {
-                lastFailure = $"{path}: {HttpProbe.Describe(ex, requestTimeout)}";
+                durations.Add(Math.Round(response.Duration.TotalMilliseconds, 1));
+                continue;
             }
 
+            // An error page is often fast; counting it would flatter the percentiles.
+            lastFailure = $"{path}: {error ?? response!.ToFailure().Headline}";
             failures++;
         }
 
