@@ -1,7 +1,5 @@
-using Cake.Core.Diagnostics;
 using DeployBuild.Checks;
 using DeployBuild.Process;
-using DeployBuild.Settings;
 using DeployBuild.TestBed;
 using DeployBuild.Tests.Support;
 using Npgsql;
@@ -52,16 +50,9 @@ public sealed class DatabaseChecksTests
         Assert.DoesNotContain(result.Findings, f => f.Message.Contains("s3cret-pw", StringComparison.Ordinal));
     }
 
-    private static CheckContext Context(string url, string work)
-    {
-        var settings = SettingsLoader.Load(Repo.Path("backend-config"), Repo.Root, Repo.Path("tests", "sample-backend"));
-        var masker = new SecretMasker();
-        var commands = new CommandRunner(new MaskingLog(new CakeBuildLog(new CapturingConsole(), Verbosity.Diagnostic), masker), masker);
-        // flyctl is not what these tests are about: Tooling reports it missing and goes on to pg_dump.
-        return new CheckContext(settings, commands, name => name == settings.Database.UrlEnv ? url : Environment.GetEnvironmentVariable(name),
-            () => throw new ToolNotFoundException("flyctl", "not used here"), "immediate", allowDirty: true, localBuild: false,
-            tools: null!, workDirectory: work);
-    }
+    // flyctl is not what these tests are about: Tooling reports it missing and goes on to pg_dump.
+    private static CheckContext Context(string url, string work) =>
+        SampleCheckContext.Create(url, work, () => throw new ToolNotFoundException("flyctl", "not used here"));
 
     private static async Task<long> SessionsAsync(NpgsqlConnection connection)
     {

